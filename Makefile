@@ -1,0 +1,147 @@
+# concscope: eBPF concurrency profiler.
+#   make            build build/concscope, the workloads and the test programs
+#   make test       unit tests (cmocka) and integration tests (real BPF, as root)
+#   make demo       run the model comparison (concscope run --model=all)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make V=1        show the commands
+# Dependencies: tools/setup.sh installs them from Debian's packages.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
+PYTHON ?= /usr/bin/python3
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+SYSCALL_HDR ?= /usr/include/x86_64-linux-gnu/asm/unistd_64.h
+VERSION := 0.1.0
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+LIBBPF_CFLAGS := $(shell pkg-config --cflags libbpf 2>/dev/null)
+LIBBPF_LIBS := $(or $(shell pkg-config --libs libbpf 2>/dev/null),-lbpf) -lelf -lz
+CMOCKA_LIBS := $(or $(shell pkg-config --libs cmocka 2>/dev/null),-lcmocka)
+
+WARN := -Wall -Wextra -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+SAN ?=
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+ALL_CFLAGS := $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -MMD -MP -Ibpf -Iuser -I$(BUILD) \
+	$(LIBBPF_CFLAGS) -DCS_VERSION='"$(VERSION)"'
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(BUILD) -Ibpf
+
+# The pure core: no BPF, no files, no terminal. Unit-tested alone.
+CORE_SRCS := user/state.c user/hist.c user/topk.c user/core.c user/reorder.c \
+	user/decode.c
+# Output and platform modules around it.
+APP_SRCS := user/render.c user/jsonw.c user/summary.c user/procfs.c \
+	user/tracer.c user/session.c user/cli.c user/main.c
+GEN_SRCS := $(BUILD)/syscalls.c
+
+CORE_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(CORE_SRCS))
+APP_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(APP_SRCS)) $(BUILD)/obj/syscalls.o
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.c))
+WORKLOAD_BINS := $(BUILD)/cs-workload $(BUILD)/cs-ioserver
+
+.DELETE_ON_ERROR:
+.PHONY: all test test-unit test-integration demo install uninstall clean
+
+all: $(BUILD)/concscope $(WORKLOAD_BINS) $(TEST_PROGS) $(UNIT_TESTS)
+
+# ---- BPF side ----
+$(BUILD)/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)if [ ! -r "$(VMLINUX_BTF)" ]; then \
+		echo "error: no kernel BTF at $(VMLINUX_BTF): concscope needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (or set VMLINUX_BTF=FILE)" >&2; exit 1; fi
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/concscope.h bpf/concscope.bpf.h $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# ---- generated syscall name table ----
+$(BUILD)/syscalls.c: $(SYSCALL_HDR) tools/gen-syscalls.sh
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sh tools/gen-syscalls.sh $< > $@.tmp && mv $@.tmp $@
+
+# ---- user side ----
+$(BUILD)/obj/%.o: user/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/syscalls.o: $(BUILD)/syscalls.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tracer.o: $(BUILD)/concscope.skel.h
+
+$(BUILD)/concscope: $(CORE_OBJS) $(APP_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBBPF_LIBS) -lm -o $@.tmp && mv $@.tmp $@
+
+# ---- workloads and test programs ----
+$(BUILD)/cs-workload: $(wildcard workloads/cs-workload*.c workloads/wl-*.c workloads/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -pthread $(filter %.c,$^) -lm -o $@.tmp && mv $@.tmp $@
+
+$(BUILD)/cs-ioserver: workloads/cs-ioserver.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 $< -o $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/progs/%: tests/progs/%.c tests/progs/snap.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -pthread $< -o $@.tmp && mv $@.tmp $@
+
+# ---- unit tests: one cmocka binary per module ----
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) $(BUILD)/obj/render.o $(BUILD)/obj/jsonw.o $(BUILD)/obj/summary.o $(BUILD)/obj/syscalls.o
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(CMOCKA_LIBS) -lm -o $@.tmp && mv $@.tmp $@
+
+test-unit: $(UNIT_TESTS)
+	$(Q)fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+
+test-integration: all
+	$(Q)$(PYTHON) -m pytest -q tests/integration
+
+test: test-unit test-integration
+
+demo: all
+	$(BUILD)/concscope run --model=all
+
+install: $(BUILD)/concscope
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/concscope
+	install -m 755 $(BUILD)/concscope $(DESTDIR)$(PREFIX)/bin/concscope
+	install -m 755 $(WORKLOAD_BINS) $(DESTDIR)$(PREFIX)/libexec/concscope/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/concscope
+	rm -rf $(DESTDIR)$(PREFIX)/libexec/concscope
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)

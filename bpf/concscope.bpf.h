@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* concscope.bpf.h: helpers for the BPF side only. */
+#ifndef CONCSCOPE_BPF_H
+#define CONCSCOPE_BPF_H
+
+#ifndef __BPF__
+#error "concscope.bpf.h is for BPF programs; user space includes concscope.h only"
+#endif
+
+#define CS_PF_KTHREAD 0x00200000 /* include/linux/sched.h */
+
+/* Copy a 16-byte comm with two 8-byte loads (no helper call). */
+static __always_inline void cs_copy_comm(char *dst, const char *src)
+{
+	__u64 *d = (__u64 *)dst;
+	const __u64 *s = (const __u64 *)src;
+
+	d[0] = s[0];
+	d[1] = s[1];
+}
+
+/*
+ * The system call a task is blocked in, read from its saved user registers
+ * (orig_ax is -1 outside a system call, e.g. in a page fault). Only asked at
+ * a voluntary switch of a user task: the kernel's own rule for nvcsw is
+ * "not a preemption and not running".
+ */
+static __always_inline __s16 cs_switch_syscall(bool preempt, struct task_struct *prev,
+					       unsigned int prev_state)
+{
+	struct pt_regs *regs;
+
+	if (preempt || !prev_state || (prev->flags & CS_PF_KTHREAD))
+		return -1;
+	regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	if (!regs)
+		return -1;
+	return (__s16)BPF_CORE_READ(regs, orig_ax);
+}
+
+#endif /* CONCSCOPE_BPF_H */

@@ -1,0 +1,788 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * core.c: event stream -> thread states, timeline and metrics.
+ *
+ * Each tracked thread is in exactly one state at a time; an event closes the
+ * current interval (accounted only inside the recording window) and opens the
+ * next. Each CPU remembers who is running on it and which tracked threads are
+ * waiting in its run queue, so a preempted or woken thread can be told who
+ * held the CPU while it waited.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core.h"
+
+#define NOT_SET UINT64_MAX
+
+/* u32 -> u32 open-addressing map (key stored +1, 0 = empty). */
+struct u32map {
+	uint32_t *keys, *vals;
+	size_t cap, n;
+};
+
+static uint32_t hash32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352d;
+	x ^= x >> 15;
+	x *= 0x846ca68b;
+	x ^= x >> 16;
+	return x;
+}
+
+static uint32_t *map_slot(const struct u32map *m, uint32_t key)
+{
+	size_t i, mask = m->cap - 1;
+
+	if (!m->cap)
+		return NULL;
+	for (i = hash32(key) & mask;; i = (i + 1) & mask) {
+		if (m->keys[i] == key + 1)
+			return &m->vals[i];
+		if (!m->keys[i])
+			return NULL;
+	}
+}
+
+static int map_put(struct u32map *m, uint32_t key, uint32_t val);
+
+static int map_grow(struct u32map *m)
+{
+	struct u32map nm = { .cap = m->cap ? m->cap * 2 : 256 };
+	size_t i;
+
+	nm.keys = calloc(nm.cap, sizeof(*nm.keys));
+	nm.vals = calloc(nm.cap, sizeof(*nm.vals));
+	if (!nm.keys || !nm.vals) {
+		free(nm.keys);
+		free(nm.vals);
+		return -ENOMEM;
+	}
+	for (i = 0; i < m->cap; i++)
+		if (m->keys[i])
+			map_put(&nm, m->keys[i] - 1, m->vals[i]);
+	free(m->keys);
+	free(m->vals);
+	*m = nm;
+	return 0;
+}
+
+static int map_put(struct u32map *m, uint32_t key, uint32_t val)
+{
+	size_t i, mask;
+
+	if ((m->n + 1) * 2 > m->cap && map_grow(m))
+		return -ENOMEM;
+	mask = m->cap - 1;
+	for (i = hash32(key) & mask;; i = (i + 1) & mask) {
+		if (m->keys[i] == key + 1) {
+			m->vals[i] = val;
+			return 0;
+		}
+		if (!m->keys[i]) {
+			m->keys[i] = key + 1;
+			m->vals[i] = val;
+			m->n++;
+			return 0;
+		}
+	}
+}
+
+static void map_free(struct u32map *m)
+{
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+struct cs_cpu {
+	uint32_t cur;      /* tid running here */
+	bool known;        /* cur/since come from a switch seen on this CPU */
+	uint64_t since;    /* when cur started running */
+	struct cs_thread **ready; /* tracked threads waiting in this run queue */
+	unsigned int nready, capready;
+};
+
+#define MAX_NAMES (1u << 20)
+
+struct cs_core {
+	struct cs_core_cfg cfg;
+	struct cs_core_stats stats;
+	uint64_t wb, we;     /* recording window */
+	uint64_t last_ts;
+	uint64_t tl_width;
+	unsigned int tl_used;
+	int cmd_status;
+
+	struct cs_thread **threads;
+	size_t nthreads, capthreads;
+	struct u32map tidx;     /* tid -> index in threads */
+	struct u32map tracked;  /* tgid -> 1 */
+	struct u32map nameidx;  /* tid -> index in names */
+	char (*names)[CS_COMM_LEN];
+	size_t nnames, capnames;
+
+	struct cs_cpu *cpus;
+	unsigned int ncpus;
+	bool finished;
+};
+
+struct cs_core *cs_core_new(const struct cs_core_cfg *cfg)
+{
+	struct cs_core *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->cfg = *cfg;
+	c->wb = c->we = NOT_SET;
+	c->tl_width = cfg->tl_width_ns ? cfg->tl_width_ns : 1000000;
+	c->cmd_status = -1;
+	return c;
+}
+
+void cs_core_free(struct cs_core **core)
+{
+	struct cs_core *c = *core;
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nthreads; i++) {
+		cs_hist_free(&c->threads[i]->lat);
+		free(c->threads[i]->tl);
+		free(c->threads[i]);
+	}
+	for (i = 0; i < c->ncpus; i++)
+		free(c->cpus[i].ready);
+	free(c->threads);
+	free(c->cpus);
+	free(c->names);
+	map_free(&c->tidx);
+	map_free(&c->tracked);
+	map_free(&c->nameidx);
+	free(c);
+	*core = NULL;
+}
+
+void cs_core_track(struct cs_core *c, uint32_t tgid)
+{
+	map_put(&c->tracked, tgid, 1);
+}
+
+bool cs_core_is_tracked(const struct cs_core *c, uint32_t tgid)
+{
+	return c->cfg.track_all || map_slot(&c->tracked, tgid);
+}
+
+/* ---- names of every task seen ---- */
+
+static void set_name(struct cs_core *c, uint32_t tid, const char *comm)
+{
+	uint32_t *slot = map_slot(&c->nameidx, tid);
+
+	if (slot) {
+		if (memcmp(c->names[*slot], comm, CS_COMM_LEN))
+			memcpy(c->names[*slot], comm, CS_COMM_LEN);
+		return;
+	}
+	if (c->nnames >= MAX_NAMES)
+		return;
+	if (c->nnames == c->capnames) {
+		size_t cap = c->capnames ? c->capnames * 2 : 256;
+		void *p = realloc(c->names, cap * CS_COMM_LEN);
+
+		if (!p)
+			return;
+		c->names = p;
+		c->capnames = cap;
+	}
+	memcpy(c->names[c->nnames], comm, CS_COMM_LEN);
+	c->names[c->nnames][CS_COMM_LEN - 1] = 0;
+	if (!map_put(&c->nameidx, tid, (uint32_t)c->nnames))
+		c->nnames++;
+}
+
+const char *cs_core_comm(const struct cs_core *c, uint32_t tid)
+{
+	uint32_t *slot = map_slot(&c->nameidx, tid);
+
+	return slot ? c->names[*slot] : NULL;
+}
+
+/* ---- CPUs ---- */
+
+static struct cs_cpu *get_cpu(struct cs_core *c, unsigned int cpu)
+{
+	if (cpu >= 4096)
+		return NULL;
+	if (cpu >= c->ncpus) {
+		unsigned int n = cpu + 1;
+		struct cs_cpu *p = realloc(c->cpus, n * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		memset(p + c->ncpus, 0, (n - c->ncpus) * sizeof(*p));
+		c->cpus = p;
+		c->ncpus = n;
+	}
+	return &c->cpus[cpu];
+}
+
+static void ready_enter(struct cs_core *c, struct cs_thread *t)
+{
+	struct cs_cpu *cpu = get_cpu(c, t->cpu);
+
+	if (!cpu)
+		return;
+	if (cpu->nready == cpu->capready) {
+		unsigned int cap = cpu->capready ? cpu->capready * 2 : 8;
+		void *p = realloc(cpu->ready, cap * sizeof(*cpu->ready));
+
+		if (!p)
+			return;
+		cpu->ready = p;
+		cpu->capready = cap;
+	}
+	cpu->ready[cpu->nready++] = t;
+}
+
+static void ready_leave(struct cs_core *c, struct cs_thread *t)
+{
+	struct cs_cpu *cpu = t->cpu < c->ncpus ? &c->cpus[t->cpu] : NULL;
+	unsigned int i;
+
+	if (!cpu)
+		return;
+	for (i = 0; i < cpu->nready; i++) {
+		if (cpu->ready[i] == t) {
+			cpu->ready[i] = cpu->ready[--cpu->nready];
+			return;
+		}
+	}
+}
+
+/* ---- time accounting ---- */
+
+static bool in_window(const struct cs_core *c, uint64_t ts)
+{
+	return c->wb != NOT_SET && ts >= c->wb && (c->we == NOT_SET || ts <= c->we);
+}
+
+/* Clip [a, b) to the window; returns its length (0 outside). */
+static uint64_t clip(const struct cs_core *c, uint64_t *a, uint64_t *b)
+{
+	if (c->wb == NOT_SET)
+		return 0;
+	if (*a < c->wb)
+		*a = c->wb;
+	if (c->we != NOT_SET && *b > c->we)
+		*b = c->we;
+	return *b > *a ? *b - *a : 0;
+}
+
+/* Double the bucket width, merging buckets pairwise, for every thread. */
+static void tl_halve(struct cs_core *c)
+{
+	size_t i;
+	unsigned int b, s;
+
+	for (i = 0; i < c->nthreads; i++) {
+		uint64_t *tl = c->threads[i]->tl;
+
+		if (!tl)
+			continue;
+		for (b = 0; b < CS_TL_BUCKETS / 2; b++)
+			for (s = 0; s < CS_NACC; s++)
+				tl[b * CS_NACC + s] = tl[2 * b * CS_NACC + s] +
+						      tl[(2 * b + 1) * CS_NACC + s];
+		memset(tl + CS_TL_BUCKETS / 2 * CS_NACC, 0,
+		       CS_TL_BUCKETS / 2 * CS_NACC * sizeof(*tl));
+	}
+	c->tl_width *= 2;
+	c->tl_used = (c->tl_used + 1) / 2;
+}
+
+static void tl_add(struct cs_core *c, struct cs_thread *t, unsigned int st,
+		   uint64_t a, uint64_t b)
+{
+	uint64_t off_a, off_b, w;
+	unsigned int i, last;
+
+	while (b - c->wb > c->tl_width * CS_TL_BUCKETS)
+		tl_halve(c);
+	if (!t->tl) {
+		t->tl = calloc(CS_TL_BUCKETS * CS_NACC, sizeof(*t->tl));
+		if (!t->tl)
+			return;
+	}
+	w = c->tl_width;
+	off_a = a - c->wb;
+	off_b = b - c->wb;
+	last = (unsigned int)((off_b - 1) / w);
+	for (i = (unsigned int)(off_a / w); i <= last && i < CS_TL_BUCKETS; i++) {
+		uint64_t lo = (uint64_t)i * w, hi = lo + w;
+
+		if (lo < off_a)
+			lo = off_a;
+		if (hi > off_b)
+			hi = off_b;
+		t->tl[i * CS_NACC + st] += hi - lo;
+	}
+	if (last + 1 > c->tl_used)
+		c->tl_used = last + 1 > CS_TL_BUCKETS ? CS_TL_BUCKETS : last + 1;
+}
+
+static void account(struct cs_core *c, struct cs_thread *t, unsigned int st,
+		    uint64_t a, uint64_t b)
+{
+	if (st >= CS_NACC || b <= a || !clip(c, &a, &b))
+		return;
+	t->ns[st] += b - a;
+	tl_add(c, t, st, a, b);
+}
+
+/* Close the current interval at ts and enter st. */
+static void set_state(struct cs_core *c, struct cs_thread *t, enum cs_tstate st,
+		      uint64_t ts)
+{
+	if (t->state == CS_ST_READY)
+		ready_leave(c, t);
+	account(c, t, t->state, t->since, ts);
+	t->state = st;
+	t->since = ts;
+	t->pending_r = false;
+	if (st == CS_ST_READY)
+		ready_enter(c, t);
+}
+
+/* ---- threads ---- */
+
+static struct cs_thread *find(const struct cs_core *c, uint32_t tid)
+{
+	uint32_t *slot = map_slot(&c->tidx, tid);
+
+	return slot ? c->threads[*slot] : NULL;
+}
+
+static struct cs_thread *new_thread(struct cs_core *c, uint32_t tid, uint32_t pid,
+				    uint64_t ts)
+{
+	struct cs_thread *t;
+
+	if (c->nthreads == c->capthreads) {
+		size_t cap = c->capthreads ? c->capthreads * 2 : 64;
+		void *p = realloc(c->threads, cap * sizeof(*c->threads));
+
+		if (!p)
+			return NULL;
+		c->threads = p;
+		c->capthreads = cap;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->tid = tid;
+	t->pid = pid;
+	t->state = CS_ST_UNKNOWN;
+	t->since = ts;
+	t->first_ts = ts;
+	t->block_syscall = -1;
+	t->holders.by_ns = 1;
+	t->blocked.by_ns = 1;
+	if (map_put(&c->tidx, tid, (uint32_t)c->nthreads)) {
+		free(t);
+		return NULL;
+	}
+	c->threads[c->nthreads++] = t;
+	{
+		const char *comm = cs_core_comm(c, tid);
+
+		if (comm)
+			memcpy(t->comm, comm, CS_COMM_LEN);
+	}
+	return t;
+}
+
+/* The thread for a tracked task, created on first sight; NULL if untracked. */
+static struct cs_thread *tracked_thread(struct cs_core *c, uint32_t tid, uint32_t pid,
+					uint64_t ts)
+{
+	struct cs_thread *t = find(c, tid);
+
+	if (t && !(t->exited && t->state == CS_ST_DEAD))
+		return t;
+	if (!tid || !cs_core_is_tracked(c, pid))
+		return NULL;
+	return new_thread(c, tid, pid, ts);
+}
+
+static void set_comm(struct cs_core *c, struct cs_thread *t, uint32_t tid,
+		     const char *comm)
+{
+	set_name(c, tid, comm);
+	if (t) {
+		memcpy(t->comm, comm, CS_COMM_LEN);
+		t->comm[CS_COMM_LEN - 1] = 0;
+	}
+}
+
+/* ---- event handlers ---- */
+
+/* Charge the time prev held this CPU to each tracked thread waiting on it. */
+static void charge_holders(struct cs_core *c, struct cs_cpu *cpu, uint64_t ts)
+{
+	unsigned int i;
+
+	if (!cpu->known)
+		return;
+	for (i = 0; i < cpu->nready; i++) {
+		struct cs_thread *r = cpu->ready[i];
+		uint64_t a = r->since > cpu->since ? r->since : cpu->since, b = ts;
+		uint64_t ns = clip(c, &a, &b);
+
+		if (ns)
+			cs_topk_add(&r->holders, cpu->cur, 1, ns);
+	}
+}
+
+static void switch_out(struct cs_core *c, struct cs_thread *t, const struct cs_switch *e,
+		       struct cs_cpu *cpu, uint64_t ts)
+{
+	bool preempt = e->h.flags & CS_SWF_PREEMPT;
+	unsigned int rep = cs_state_report(preempt, e->prev_state, e->prev_exit_state);
+	enum cs_tstate next_st = cs_state_after_switch(rep);
+
+	if (t->state != CS_ST_RUNNING) {
+		/* First sight, or /proc said R: it was running until now. */
+		uint64_t from = t->pending_r ? t->since :
+				cpu->known ? cpu->since :
+				c->wb != NOT_SET ? c->wb : ts;
+
+		if (cpu->known && cpu->cur == t->tid && cpu->since > from)
+			from = cpu->since;
+		if (t->state != CS_ST_UNKNOWN)
+			account(c, t, t->state, t->since, from);
+		if (t->state == CS_ST_READY)
+			ready_leave(c, t);
+		t->state = CS_ST_RUNNING;
+		t->since = from;
+		t->pending_r = false;
+	}
+	if (in_window(c, ts)) {
+		if (cs_switch_voluntary(preempt, e->prev_state))
+			t->nvcsw++;
+		else
+			t->nivcsw++;
+	}
+	t->cpu = e->h.cpu;
+	t->block_syscall = e->syscall;
+	set_state(c, t, next_st, ts);
+}
+
+static void switch_in(struct cs_core *c, struct cs_thread *t, uint16_t cpu, uint64_t ts)
+{
+	if (t->state == CS_ST_READY && !t->pending_r) {
+		if (in_window(c, ts) && in_window(c, t->since))
+			cs_hist_add(&t->lat, ts - t->since);
+	} else if (t->pending_r) {
+		t->state = CS_ST_READY; /* it was waiting, not running */
+		ready_enter(c, t);
+	}
+	t->cpu = cpu;
+	set_state(c, t, CS_ST_RUNNING, ts);
+}
+
+static void on_switch(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
+{
+	struct cs_cpu *cpu = get_cpu(c, e->h.cpu);
+	struct cs_thread *prev, *next;
+
+	if (!cpu)
+		return;
+	charge_holders(c, cpu, ts);
+	set_name(c, e->next_tid, e->next_comm);
+	prev = e->h.tid ? tracked_thread(c, e->h.tid, e->h.pid, ts) : NULL;
+	if (prev)
+		switch_out(c, prev, e, cpu, ts);
+	next = e->next_tid ? tracked_thread(c, e->next_tid, e->next_pid, ts) : NULL;
+	if (next)
+		switch_in(c, next, e->h.cpu, ts);
+	cpu->cur = e->next_tid;
+	cpu->since = ts;
+	cpu->known = true;
+}
+
+static bool is_blocked(enum cs_tstate st)
+{
+	return st == CS_ST_SLEEP || st == CS_ST_IO || st == CS_ST_LOCK;
+}
+
+static void on_waking(struct cs_core *c, const struct cs_waking *e, uint64_t ts)
+{
+	struct cs_thread *t = tracked_thread(c, e->h.tid, e->h.pid, ts);
+	bool counted = !(e->h.flags & CS_WKF_NEW);
+
+	if (!t)
+		return;
+	if (t->state == CS_ST_RUNNING || t->state == CS_ST_READY || t->pending_r)
+		return; /* already runnable: a spurious wake-up */
+	if (is_blocked(t->state)) {
+		uint64_t a = t->since, b = ts, ns = clip(c, &a, &b);
+
+		if (in_window(c, ts))
+			cs_topk_add(&t->blocked, (uint64_t)(t->block_syscall + 1), 1, ns);
+	}
+	if (counted && in_window(c, ts)) {
+		/*
+		 * The waker is whoever runs on the waking CPU (as Perfetto
+		 * attributes it), so a saved trace gives the same answer.
+		 */
+		struct cs_cpu *cpu = e->h.cpu < c->ncpus ? &c->cpus[e->h.cpu] : NULL;
+
+		t->wakeups++;
+		cs_topk_add(&t->wakers, cpu && cpu->known ? cpu->cur : 0, 1, 0);
+	}
+	t->cpu = e->h.aux;
+	set_state(c, t, CS_ST_READY, ts);
+}
+
+static void on_migrate(struct cs_core *c, const struct cs_migrate *e, uint64_t ts)
+{
+	struct cs_thread *t = tracked_thread(c, e->h.tid, e->h.pid, ts);
+
+	if (!t)
+		return;
+	if (in_window(c, ts))
+		t->migrations++;
+	if (t->state == CS_ST_READY) {
+		ready_leave(c, t);
+		t->cpu = e->h.aux;
+		ready_enter(c, t);
+	} else {
+		t->cpu = e->h.aux;
+	}
+}
+
+static void on_fork(struct cs_core *c, const struct cs_fork *e, uint64_t ts)
+{
+	struct cs_thread *t, *old;
+
+	if (!cs_core_is_tracked(c, e->h.pid))
+		return;
+	cs_core_track(c, e->child_pid);
+	old = find(c, e->child_tid);
+	if (old && !old->exited)
+		return; /* already known (e.g. from /proc) */
+	t = new_thread(c, e->child_tid, e->child_pid, ts);
+	if (!t)
+		return;
+	t->state = CS_ST_NEW;
+	set_comm(c, t, e->child_tid, e->child_comm);
+}
+
+static void on_thread_info(struct cs_core *c, const struct cs_thread_info *e, uint64_t ts)
+{
+	struct cs_thread *t;
+	enum cs_tstate st;
+
+	cs_core_track(c, e->h.pid);
+	t = tracked_thread(c, e->h.tid, e->h.pid, ts);
+	set_comm(c, t, e->h.tid, e->comm);
+	if (!t || !e->state || t->state != CS_ST_UNKNOWN)
+		return; /* events already told us more than /proc can */
+	st = cs_state_from_proc((char)e->state);
+	t->cpu = e->h.aux;
+	t->since = ts;
+	if (st == CS_ST_RUNNING) {
+		t->pending_r = true; /* running or waiting: the next switch tells */
+	} else if (st < CS_NACC) {
+		t->state = st;
+		t->block_syscall = e->syscall;
+	}
+}
+
+static void on_mark(struct cs_core *c, const struct cs_mark *e, uint64_t ts)
+{
+	switch (e->h.aux) {
+	case CS_MARK_WINDOW_BEGIN:
+		if (c->wb == NOT_SET)
+			c->wb = ts;
+		break;
+	case CS_MARK_WINDOW_END:
+		c->we = ts;
+		break;
+	case CS_MARK_TRACK:
+		cs_core_track(c, e->h.pid);
+		break;
+	case CS_MARK_CMD_EXIT:
+		c->cmd_status = (int)e->value;
+		break;
+	default:
+		break;
+	}
+}
+
+void cs_core_feed(struct cs_core *c, const struct cs_hdr *ev)
+{
+	uint64_t ts = ev->ts;
+	struct cs_thread *t;
+
+	c->stats.events++;
+	if (ts < c->last_ts) {
+		c->stats.late_events++;
+		ts = c->last_ts;
+	}
+	c->last_ts = ts;
+	switch (ev->kind) {
+	case CS_EV_SWITCH:
+		on_switch(c, (const struct cs_switch *)ev, ts);
+		break;
+	case CS_EV_WAKING:
+		on_waking(c, (const struct cs_waking *)ev, ts);
+		break;
+	case CS_EV_FORK:
+		on_fork(c, (const struct cs_fork *)ev, ts);
+		break;
+	case CS_EV_EXEC:
+		t = tracked_thread(c, ev->tid, ev->pid, ts);
+		set_comm(c, t, ev->tid, ((const struct cs_exec *)ev)->comm);
+		break;
+	case CS_EV_EXIT:
+		t = tracked_thread(c, ev->tid, ev->pid, ts);
+		if (t) {
+			t->exited = true;
+			t->exit_ts = ts;
+		}
+		break;
+	case CS_EV_MIGRATE:
+		on_migrate(c, (const struct cs_migrate *)ev, ts);
+		break;
+	case CS_EV_RENAME:
+		t = tracked_thread(c, ev->tid, ev->pid, ts);
+		set_comm(c, t, ev->tid, ((const struct cs_rename *)ev)->comm);
+		break;
+	case CS_EV_THREAD_INFO:
+		on_thread_info(c, (const struct cs_thread_info *)ev, ts);
+		break;
+	case CS_EV_MARK:
+		on_mark(c, (const struct cs_mark *)ev, ts);
+		break;
+	case CS_EV_LOST:
+		c->stats.lost_events += ((const struct cs_lost *)ev)->count;
+		if (ev->cpu < c->ncpus)
+			c->cpus[ev->cpu].known = false; /* its chain is broken */
+		break;
+	case CS_EV_LOCK_BEGIN:
+	case CS_EV_LOCK_END:
+	case CS_EV_FUTEX_ENTER:
+	case CS_EV_FUTEX_EXIT:
+	case CS_EV_LOCK_NAME:
+		break;
+	default:
+		c->stats.unknown_kind++;
+		break;
+	}
+}
+
+void cs_core_finish(struct cs_core *c, uint64_t end_ts)
+{
+	size_t i;
+
+	if (c->finished)
+		return;
+	if (c->we == NOT_SET)
+		c->we = end_ts > c->last_ts ? end_ts : c->last_ts;
+	if (c->wb == NOT_SET)
+		c->wb = c->we;
+	for (i = 0; i < c->nthreads; i++) {
+		struct cs_thread *t = c->threads[i];
+
+		if (t->pending_r) {
+			/* never switched: it ran the whole time */
+			t->state = CS_ST_RUNNING;
+			t->pending_r = false;
+		}
+		account(c, t, t->state, t->since, c->we);
+		t->since = c->we;
+	}
+	c->finished = true;
+}
+
+size_t cs_core_nthreads(const struct cs_core *c)
+{
+	return c->nthreads;
+}
+
+const struct cs_thread *cs_core_thread(const struct cs_core *c, size_t i)
+{
+	return i < c->nthreads ? c->threads[i] : NULL;
+}
+
+const struct cs_thread *cs_core_find(const struct cs_core *c, uint32_t tid)
+{
+	return find(c, tid);
+}
+
+void cs_core_totals(const struct cs_core *c, struct cs_totals *tot)
+{
+	uint64_t dur = cs_core_duration(c);
+	size_t i;
+	unsigned int s;
+
+	memset(tot, 0, sizeof(*tot));
+	for (i = 0; i < c->nthreads; i++) {
+		const struct cs_thread *t = c->threads[i];
+
+		for (s = 0; s < CS_NACC; s++)
+			tot->ns[s] += t->ns[s];
+		tot->nvcsw += t->nvcsw;
+		tot->nivcsw += t->nivcsw;
+		tot->migrations += t->migrations;
+		tot->wakeups += t->wakeups;
+	}
+	tot->running_ns = tot->ns[CS_ST_RUNNING];
+	tot->parallelism = dur ? (double)tot->running_ns / (double)dur : 0;
+}
+
+const struct cs_core_stats *cs_core_stats(const struct cs_core *c)
+{
+	return &c->stats;
+}
+
+uint64_t cs_core_window_begin(const struct cs_core *c)
+{
+	return c->wb == NOT_SET ? 0 : c->wb;
+}
+
+uint64_t cs_core_window_end(const struct cs_core *c)
+{
+	return c->we == NOT_SET ? 0 : c->we;
+}
+
+uint64_t cs_core_duration(const struct cs_core *c)
+{
+	if (c->wb == NOT_SET || c->we == NOT_SET || c->we < c->wb)
+		return 0;
+	return c->we - c->wb;
+}
+
+unsigned int cs_core_ncpus(const struct cs_core *c)
+{
+	return c->ncpus;
+}
+
+uint64_t cs_core_tl_width(const struct cs_core *c)
+{
+	return c->tl_width;
+}
+
+unsigned int cs_core_tl_used(const struct cs_core *c)
+{
+	return c->tl_used;
+}
+
+int cs_core_cmd_status(const struct cs_core *c)
+{
+	return c->cmd_status;
+}

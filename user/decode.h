@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * decode.h: validation of raw event records (from the ring buffer or a raw
+ * dump) before anything trusts their fields.
+ */
+#ifndef CS_DECODE_H
+#define CS_DECODE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "concscope.h"
+
+/* Largest record of any kind, in bytes. */
+#define CS_REC_MAX 128
+
+/* The exact size of a record of this kind, or 0 for an unknown kind. */
+size_t cs_kind_size(unsigned int kind);
+const char *cs_kind_name(unsigned int kind);
+
+/*
+ * Check that data[0..len) holds one well-formed record: a known kind whose
+ * size field equals both len and the kind's size. Returns the record or
+ * NULL.
+ */
+const struct cs_hdr *cs_decode(const void *data, size_t len);
+
+/*
+ * Walk a buffer of back-to-back records (a raw dump). Returns the next
+ * record and advances *off, NULL at the end or at a malformed record
+ * (then *off is left where the bad record starts).
+ */
+const struct cs_hdr *cs_decode_next(const void *buf, size_t len, size_t *off);
+
+#endif
