@@ -35,7 +35,7 @@ SAN ?=
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
-ALL_CFLAGS := $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -MMD -MP -Ibpf -Iuser -I$(BUILD) \
+ALL_CFLAGS := $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -D_GNU_SOURCE -MMD -MP -Ibpf -Iuser -I$(BUILD) \
 	$(LIBBPF_CFLAGS) -DCS_VERSION='"$(VERSION)"'
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
@@ -45,7 +45,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(BUILD) -Ibpf
 CORE_SRCS := user/state.c user/hist.c user/topk.c user/core.c user/reorder.c \
 	user/decode.c
 # Output and platform modules around it.
-APP_SRCS := user/render.c user/jsonw.c user/summary.c user/procfs.c \
+APP_SRCS := user/render.c user/jsonw.c user/summary.c user/procfs.c user/outfile.c \
 	user/tracer.c user/session.c user/cli.c user/main.c
 GEN_SRCS := $(BUILD)/syscalls.c
 

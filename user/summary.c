@@ -97,7 +97,7 @@ void cs_totals_json(struct cs_jsonw *w, const struct cs_totals *t)
 }
 
 static void topk_json(struct cs_jsonw *w, const struct cs_core *c, const char *key,
-		      const struct cs_topk *tk, bool with_ns)
+		      const struct cs_topk *tk, bool with_ns, const char *zero)
 {
 	struct cs_topk_ent e[CS_TOPK];
 	unsigned int i, n = cs_topk_sorted(tk, e);
@@ -109,7 +109,7 @@ static void topk_json(struct cs_jsonw *w, const struct cs_core *c, const char *k
 
 		cs_json_obj_begin(w);
 		cs_json_ku64(w, "tid", e[i].key);
-		cs_json_kstr(w, "comm", e[i].key == 0 ? "(idle/irq)" : comm ? comm : "?");
+		cs_json_kstr(w, "comm", e[i].key == 0 ? zero : comm ? comm : "?");
 		cs_json_ku64(w, "count", e[i].count);
 		if (with_ns)
 			cs_json_ku64(w, "ns", e[i].ns);
@@ -153,8 +153,8 @@ static void thread_json(struct cs_jsonw *w, const struct cs_core *c, const struc
 		cs_json_obj_end(w);
 	}
 	cs_json_arr_end(w);
-	topk_json(w, c, "wakers", &t->wakers, false);
-	topk_json(w, c, "cpu_held_by", &t->holders, true);
+	topk_json(w, c, "wakers", &t->wakers, false, "(idle/irq)");
+	topk_json(w, c, "cpu_held_by", &t->holders, true, "(idle)");
 	cs_json_obj_end(w);
 }
 

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * session.h: one tracing session. It owns the tracer, the reorder buffer
+ * and the fan-out of the ordered record stream to the current core and to
+ * an optional sink (the Perfetto writer). A session can trace several
+ * commands in turn (one core each), as `run --model=all` does.
+ */
+#ifndef CS_SESSION_H
+#define CS_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "core.h"
+#include "tracer.h"
+
+struct cs_sink {
+	/* 0, or -errno: the sink is then dropped and the error kept */
+	int (*feed)(void *ctx, const struct cs_hdr *ev);
+	void *ctx;
+};
+
+struct cs_session_opts {
+	struct cs_tracer_opts tracer;
+	struct cs_sink sink;      /* feed == NULL: none */
+	int ready_fd;             /* -1: none */
+	bool progress;            /* progress line on stderr */
+	bool verbose;
+	unsigned int signal_grace_ms; /* wait for CMD after forwarding a signal */
+};
+
+struct cs_session;
+
+int cs_session_open(struct cs_session **s, const struct cs_session_opts *o,
+		    char *err, size_t errlen);
+
+/*
+ * Run argv held before exec until tracing is live, trace it and all its
+ * descendants until it exits. *core receives a finished core (caller frees);
+ * *status the wait status (-1 if it was left running).
+ */
+int cs_session_run(struct cs_session *s, char *const argv[], struct cs_core **core,
+		   int *status, char *err, size_t errlen);
+
+/* Trace PID and its descendants for duration_ns (0: until Ctrl-C or exit). */
+int cs_session_attach(struct cs_session *s, pid_t pid, uint64_t duration_ns,
+		      struct cs_core **core, char *err, size_t errlen);
+
+/* Put a mark record into the stream now (model boundaries). */
+void cs_session_mark(struct cs_session *s, unsigned int kind, int64_t value,
+		     const char *text);
+
+/* Push the stream's tail to the sink. Returns the sink's first error. */
+int cs_session_close(struct cs_session **s);
+
+uint64_t cs_session_records(const struct cs_session *s);
+unsigned int cs_session_ncpus(const struct cs_session *s);
+/* Set once SIGINT/SIGTERM/SIGHUP arrived. */
+bool cs_session_interrupted(void);
+/* Install the signal handlers (done by open). */
+void cs_session_signals(void);
+
+#endif

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "tracer.h"
+#include "decode.h"
+#include "concscope.skel.h"
+
+#define DEFAULT_RB (16u << 20)
+
+struct cs_tracer {
+	struct concscope_bpf *skel;
+	struct ring_buffer *rb;
+	cs_rec_fn fn;
+	void *ctx;
+	unsigned int ncpus;
+	uint64_t bad;
+	uint64_t *percpu; /* scratch for the stats map */
+};
+
+static bool verbose_libbpf;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (!verbose_libbpf && level != LIBBPF_WARN)
+		return 0;
+	if (!verbose_libbpf)
+		return 0; /* failures are reported by the caller, in one line */
+	return vfprintf(stderr, fmt, args);
+}
+
+static int on_sample(void *ctx, void *data, size_t len)
+{
+	struct cs_tracer *t = ctx;
+	const struct cs_hdr *h = cs_decode(data, len);
+
+	if (!h) {
+		t->bad++;
+		return 0;
+	}
+	t->fn(h, t->ctx);
+	return 0;
+}
+
+static bool pow2(size_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+int cs_tracer_open(struct cs_tracer **out, const struct cs_tracer_opts *o,
+		   cs_rec_fn fn, void *ctx, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oopts, .btf_custom_path = o->btf_path);
+	size_t rb = o->rb_bytes ? o->rb_bytes : DEFAULT_RB;
+	struct cs_tracer *t;
+	int ret;
+
+	*out = NULL;
+	if (!pow2(rb) || rb < (size_t)sysconf(_SC_PAGESIZE)) {
+		snprintf(err, errlen, "ring buffer size %zu is not a power of two of at least a page", rb);
+		return -EINVAL;
+	}
+	verbose_libbpf = o->verbose;
+	libbpf_set_print(libbpf_print);
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->fn = fn;
+	t->ctx = ctx;
+	ret = libbpf_num_possible_cpus();
+	t->ncpus = ret > 0 ? (unsigned int)ret : 1;
+	t->percpu = calloc(t->ncpus, sizeof(*t->percpu));
+	t->skel = concscope_bpf__open_opts(&oopts);
+	if (!t->skel || !t->percpu) {
+		ret = -errno ? -errno : -ENOMEM;
+		snprintf(err, errlen, "cannot open the BPF programs: %s", strerror(-ret));
+		goto fail;
+	}
+	t->skel->rodata->track_all = o->track_all;
+	t->skel->rodata->wakeup_bytes = rb / 8;
+	bpf_map__set_max_entries(t->skel->maps.events, (uint32_t)rb);
+	ret = concscope_bpf__load(t->skel);
+	if (ret) {
+		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
+			 o->verbose ? "" : " (run with -v for the verifier's log)");
+		goto fail;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);
+	if (!t->rb) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot map the ring buffer: %s", strerror(-ret));
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	cs_tracer_close(&t);
+	return ret ? ret : -EINVAL;
+}
+
+int cs_tracer_attach(struct cs_tracer *t, char *err, size_t errlen)
+{
+	int ret = concscope_bpf__attach(t->skel);
+
+	if (ret)
+		snprintf(err, errlen, "cannot attach to the scheduler tracepoints: %s",
+			 strerror(-ret));
+	return ret;
+}
+
+int cs_tracer_track(struct cs_tracer *t, uint32_t tgid)
+{
+	uint8_t one = 1;
+
+	return bpf_map__update_elem(t->skel->maps.tracked, &tgid, sizeof(tgid), &one,
+				    sizeof(one), BPF_ANY);
+}
+
+int cs_tracer_poll(struct cs_tracer *t, int timeout_ms)
+{
+	int n = ring_buffer__poll(t->rb, timeout_ms);
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	/* wake-ups are batched: take what is there even without one */
+	n = ring_buffer__consume(t->rb);
+	return n < 0 && n != -EINTR ? n : 0;
+}
+
+uint64_t cs_tracer_lost(struct cs_tracer *t, uint64_t *per_cpu, unsigned int ncpus,
+			uint64_t *skipped)
+{
+	uint32_t key = CS_STAT_RB_FULL;
+	struct bpf_program *prog;
+	uint64_t total = 0, miss = 0;
+	unsigned int i;
+
+	memset(t->percpu, 0, t->ncpus * sizeof(*t->percpu));
+	bpf_map__lookup_elem(t->skel->maps.stats, &key, sizeof(key), t->percpu,
+			     t->ncpus * sizeof(*t->percpu), 0);
+	for (i = 0; i < t->ncpus; i++) {
+		if (i < ncpus)
+			per_cpu[i] = t->percpu[i];
+		total += t->percpu[i];
+	}
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			miss += info.recursion_misses;
+	}
+	if (skipped)
+		*skipped = miss;
+	return total + miss;
+}
+
+uint64_t cs_tracer_bad_records(const struct cs_tracer *t)
+{
+	return t->bad;
+}
+
+unsigned int cs_tracer_ncpus(const struct cs_tracer *t)
+{
+	return t->ncpus;
+}
+
+static uint32_t fd_id(int fd)
+{
+	struct bpf_prog_info info; /* id is the first field of every info struct */
+	uint32_t len = sizeof(info.id) + sizeof(info.type);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+void cs_tracer_print_ids(const struct cs_tracer *t, FILE *f)
+{
+	struct bpf_program *prog;
+	struct bpf_map *map;
+
+	fprintf(f, "concscope: bpf ids: progs");
+	bpf_object__for_each_program(prog, t->skel->obj)
+		fprintf(f, " %u", fd_id(bpf_program__fd(prog)));
+	fprintf(f, " maps");
+	bpf_object__for_each_map(map, t->skel->obj)
+		if (bpf_map__fd(map) >= 0)
+			fprintf(f, " %u", fd_id(bpf_map__fd(map)));
+	fprintf(f, "\n");
+}
+
+void cs_tracer_close(struct cs_tracer **tp)
+{
+	struct cs_tracer *t = *tp;
+
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	concscope_bpf__destroy(t->skel);
+	free(t->percpu);
+	free(t);
+	*tp = NULL;
+}
