@@ -43,7 +43,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(BUILD) -Ibpf
 
 # The pure core: no BPF, no files, no terminal. Unit-tested alone.
 CORE_SRCS := user/state.c user/hist.c user/topk.c user/core.c user/reorder.c \
-	user/decode.c
+	user/decode.c user/parse.c
 # Output and platform modules around it.
 APP_SRCS := user/render.c user/jsonw.c user/summary.c user/procfs.c user/outfile.c \
 	user/tracer.c user/session.c user/cli.c user/main.c
@@ -113,7 +113,7 @@ $(BUILD)/cs-ioserver: workloads/cs-ioserver.c
 $(BUILD)/tests/progs/%: tests/progs/%.c tests/progs/snap.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -pthread $< -o $@.tmp && mv $@.tmp $@
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread $< -o $@.tmp && mv $@.tmp $@
 
 # ---- unit tests: one cmocka binary per module ----
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) $(BUILD)/obj/render.o $(BUILD)/obj/jsonw.o $(BUILD)/obj/summary.o $(BUILD)/obj/syscalls.o

@@ -229,10 +229,11 @@ static struct cs_cpu *get_cpu(struct cs_core *c, unsigned int cpu)
 	return &c->cpus[cpu];
 }
 
-static void ready_enter(struct cs_core *c, struct cs_thread *t)
+static void ready_enter(struct cs_core *c, struct cs_thread *t, uint64_t ts)
 {
 	struct cs_cpu *cpu = get_cpu(c, t->cpu);
 
+	t->wait_from = ts;
 	if (!cpu)
 		return;
 	if (cpu->nready == cpu->capready) {
@@ -353,7 +354,7 @@ static void set_state(struct cs_core *c, struct cs_thread *t, enum cs_tstate st,
 	t->since = ts;
 	t->pending_r = false;
 	if (st == CS_ST_READY)
-		ready_enter(c, t);
+		ready_enter(c, t, ts);
 }
 
 /* ---- threads ---- */
@@ -429,21 +430,24 @@ static void set_comm(struct cs_core *c, struct cs_thread *t, uint32_t tid,
 
 /* ---- event handlers ---- */
 
+/* Charge the wait of r on this CPU, up to ts, to whoever runs there. */
+static void charge_one(struct cs_core *c, struct cs_cpu *cpu, struct cs_thread *r, uint64_t ts)
+{
+	uint64_t a = r->wait_from > cpu->since ? r->wait_from : cpu->since, b = ts;
+	uint64_t ns = cpu->known && ts > a ? clip(c, &a, &b) : 0;
+
+	if (ns)
+		cs_topk_add(&r->holders, cpu->cur, 1, ns);
+	r->wait_from = ts;
+}
+
 /* Charge the time prev held this CPU to each tracked thread waiting on it. */
 static void charge_holders(struct cs_core *c, struct cs_cpu *cpu, uint64_t ts)
 {
 	unsigned int i;
 
-	if (!cpu->known)
-		return;
-	for (i = 0; i < cpu->nready; i++) {
-		struct cs_thread *r = cpu->ready[i];
-		uint64_t a = r->since > cpu->since ? r->since : cpu->since, b = ts;
-		uint64_t ns = clip(c, &a, &b);
-
-		if (ns)
-			cs_topk_add(&r->holders, cpu->cur, 1, ns);
-	}
+	for (i = 0; i < cpu->nready; i++)
+		charge_one(c, cpu, cpu->ready[i], ts);
 }
 
 static void switch_out(struct cs_core *c, struct cs_thread *t, const struct cs_switch *e,
@@ -487,7 +491,7 @@ static void switch_in(struct cs_core *c, struct cs_thread *t, uint16_t cpu, uint
 			cs_hist_add(&t->lat, ts - t->since);
 	} else if (t->pending_r) {
 		t->state = CS_ST_READY; /* it was waiting, not running */
-		ready_enter(c, t);
+		ready_enter(c, t, t->since);
 	}
 	t->cpu = cpu;
 	set_state(c, t, CS_ST_RUNNING, ts);
@@ -556,9 +560,11 @@ static void on_migrate(struct cs_core *c, const struct cs_migrate *e, uint64_t t
 	if (in_window(c, ts))
 		t->migrations++;
 	if (t->state == CS_ST_READY) {
+		if (t->cpu < c->ncpus)
+			charge_one(c, &c->cpus[t->cpu], t, ts);
 		ready_leave(c, t);
 		t->cpu = e->h.aux;
-		ready_enter(c, t);
+		ready_enter(c, t, ts);
 	} else {
 		t->cpu = e->h.aux;
 	}

@@ -37,6 +37,7 @@ struct cs_thread {
 	uint16_t cpu;         /* last known CPU */
 	int16_t block_syscall; /* system call of the current block, -1 none */
 	uint64_t since;       /* when the current state began */
+	uint64_t wait_from;   /* ready: start of the wait not yet charged to a holder */
 	uint64_t first_ts, exit_ts;
 
 	uint64_t ns[CS_NACC]; /* time in each state, inside the window */

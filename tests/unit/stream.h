@@ -1,0 +1,106 @@
+/* stream.h: building synthetic event streams for unit tests. */
+#ifndef TEST_STREAM_H
+#define TEST_STREAM_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "core.h"
+
+#define MS 1000000ull
+
+static inline void hdr(struct cs_hdr *h, unsigned int kind, size_t size, uint64_t ts,
+		       unsigned int cpu, uint32_t tid, uint32_t pid)
+{
+	memset(h, 0, size);
+	h->ts = ts;
+	h->size = (uint16_t)size;
+	h->kind = (uint8_t)kind;
+	h->cpu = (uint16_t)cpu;
+	h->tid = tid;
+	h->pid = pid;
+}
+
+static inline struct cs_switch mk_switch(uint64_t ts, unsigned int cpu, uint32_t prev,
+					 uint32_t prev_pid, unsigned int raw_state, int preempt,
+					 uint32_t next, uint32_t next_pid)
+{
+	struct cs_switch e;
+
+	hdr(&e.h, CS_EV_SWITCH, sizeof(e), ts, cpu, prev, prev_pid);
+	e.h.flags = preempt ? CS_SWF_PREEMPT : 0;
+	e.next_tid = next;
+	e.next_pid = next_pid;
+	e.prev_state = raw_state;
+	e.syscall = raw_state ? 0 /* read */ : -1;
+	e.next_prio = 120;
+	snprintf(e.next_comm, sizeof(e.next_comm), "task%u", next);
+	return e;
+}
+
+static inline void sw(struct cs_core *c, uint64_t ts, unsigned int cpu, uint32_t prev,
+		      uint32_t prev_pid, unsigned int raw_state, int preempt, uint32_t next,
+		      uint32_t next_pid)
+{
+	struct cs_switch e = mk_switch(ts, cpu, prev, prev_pid, raw_state, preempt, next, next_pid);
+
+	cs_core_feed(c, &e.h);
+}
+
+static inline void wake(struct cs_core *c, uint64_t ts, unsigned int cpu, uint32_t tid,
+			uint32_t pid, unsigned int target)
+{
+	struct cs_waking e;
+
+	hdr(&e.h, CS_EV_WAKING, sizeof(e), ts, cpu, tid, pid);
+	e.h.aux = (uint16_t)target;
+	cs_core_feed(c, &e.h);
+}
+
+static inline void mark(struct cs_core *c, uint64_t ts, unsigned int kind, uint32_t pid)
+{
+	struct cs_mark e;
+
+	hdr(&e.h, CS_EV_MARK, sizeof(e), ts, 0xffff, pid, pid);
+	e.h.aux = (uint16_t)kind;
+	cs_core_feed(c, &e.h);
+}
+
+static inline void migrate(struct cs_core *c, uint64_t ts, unsigned int cpu, uint32_t tid,
+			   uint32_t pid, unsigned int from, unsigned int to)
+{
+	struct cs_migrate e;
+
+	hdr(&e.h, CS_EV_MIGRATE, sizeof(e), ts, cpu, tid, pid);
+	e.h.aux = (uint16_t)to;
+	e.orig_cpu = from;
+	cs_core_feed(c, &e.h);
+}
+
+static inline void info(struct cs_core *c, uint64_t ts, uint32_t tid, uint32_t pid,
+			char state, unsigned int cpu)
+{
+	struct cs_thread_info e;
+
+	hdr(&e.h, CS_EV_THREAD_INFO, sizeof(e), ts, cpu, tid, pid);
+	e.h.aux = (uint16_t)cpu;
+	e.state = (uint8_t)state;
+	e.syscall = -1;
+	snprintf(e.comm, sizeof(e.comm), "t%u", tid);
+	cs_core_feed(c, &e.h);
+}
+
+static inline struct cs_core *tracking(uint32_t pid)
+{
+	struct cs_core_cfg cfg = { 0 };
+	struct cs_core *c = cs_core_new(&cfg);
+
+	assert_non_null(c);
+	cs_core_track(c, pid);
+	return c;
+}
+
+#endif
