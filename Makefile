@@ -46,7 +46,7 @@ CORE_SRCS := user/state.c user/hist.c user/topk.c user/core.c user/reorder.c \
 	user/decode.c user/parse.c
 # Output and platform modules around it.
 APP_SRCS := user/render.c user/jsonw.c user/summary.c user/procfs.c user/outfile.c \
-	user/tracer.c user/session.c user/cli.c user/main.c
+	user/symbols.c user/tracer.c user/session.c user/cli.c user/main.c
 GEN_SRCS := $(BUILD)/syscalls.c
 
 CORE_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(CORE_SRCS))

@@ -235,3 +235,142 @@ int BPF_PROG(cs_task_rename, struct task_struct *task, const char *comm)
 	submit(e, sizeof(*e));
 	return 0;
 }
+
+/* ---- kernel lock contention (lock:contention_begin/end) ---- */
+
+SEC("tp_btf/contention_begin")
+int BPF_PROG(cs_contention_begin, void *lock, unsigned int flags)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct mm_struct *mm;
+	struct cs_lock *e;
+	long n;
+
+	if (!is_tracked(cur->tgid))
+		return 0;
+	e = reserve(sizeof(*e), CS_EV_LOCK_BEGIN, cur->pid, cur->tgid);
+	if (!e)
+		return 0;
+	e->h.aux = flags;
+	e->addr = (__u64)lock;
+	e->ret = 0;
+	mm = cur->mm;
+	if (mm && (void *)&mm->mmap_lock == lock)
+		e->h.flags = CS_LKF_MMAP_LOCK;
+	n = bpf_get_stack(ctx, e->stack, sizeof(e->stack), CS_LOCK_STACK_SKIP);
+	e->nstack = n > 0 ? n / sizeof(__u64) : 0;
+	submit(e, sizeof(*e));
+	return 0;
+}
+
+SEC("tp_btf/contention_end")
+int BPF_PROG(cs_contention_end, void *lock, int ret)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct cs_lock *e;
+
+	if (!is_tracked(cur->tgid))
+		return 0;
+	e = reserve(sizeof(*e), CS_EV_LOCK_END, cur->pid, cur->tgid);
+	if (!e)
+		return 0;
+	e->addr = (__u64)lock;
+	e->ret = ret;
+	e->nstack = 0;
+	submit(e, sizeof(*e));
+	return 0;
+}
+
+/* ---- futex system calls (classic syscall tracepoints: no cost to other calls) ---- */
+
+static __always_inline int futex_enter(struct trace_event_raw_sys_enter *ctx, __u64 uaddr,
+				       __u32 op, __u32 val, __u64 timeout)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct cs_futex *e;
+
+	if (!is_tracked(id >> 32))
+		return 0;
+	e = reserve(sizeof(*e), CS_EV_FUTEX_ENTER, (__u32)id, id >> 32);
+	if (!e)
+		return 0;
+	e->h.aux = ctx->id;
+	e->uaddr = uaddr;
+	e->ret = 0;
+	e->op = op;
+	e->val = val;
+	e->timed = timeout != 0;
+	e->pad = 0;
+	submit(e, sizeof(*e));
+	return 0;
+}
+
+static __always_inline int futex_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct cs_futex *e;
+
+	if (!is_tracked(id >> 32))
+		return 0;
+	e = reserve(sizeof(*e), CS_EV_FUTEX_EXIT, (__u32)id, id >> 32);
+	if (!e)
+		return 0;
+	e->h.aux = ctx->id;
+	e->uaddr = 0;
+	e->ret = ctx->ret;
+	e->op = e->val = e->timed = e->pad = 0;
+	submit(e, sizeof(*e));
+	return 0;
+}
+
+/* futex(uaddr, op, val, timeout/val2, uaddr2, val3) */
+SEC("tracepoint/syscalls/sys_enter_futex")
+int cs_enter_futex(struct trace_event_raw_sys_enter *ctx)
+{
+	return futex_enter(ctx, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_futex")
+int cs_exit_futex(struct trace_event_raw_sys_exit *ctx)
+{
+	return futex_exit(ctx);
+}
+
+/* futex_wait(uaddr, val, mask, flags, timeout, clockid): op carries the flags */
+SEC("tracepoint/syscalls/sys_enter_futex_wait")
+int cs_enter_futex_wait(struct trace_event_raw_sys_enter *ctx)
+{
+	return futex_enter(ctx, ctx->args[0], ctx->args[3], ctx->args[1], ctx->args[4]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_futex_wait")
+int cs_exit_futex_wait(struct trace_event_raw_sys_exit *ctx)
+{
+	return futex_exit(ctx);
+}
+
+/* futex_waitv(waiters, nr_futexes, flags, timeout, clockid): uaddr = waiters */
+SEC("tracepoint/syscalls/sys_enter_futex_waitv")
+int cs_enter_futex_waitv(struct trace_event_raw_sys_enter *ctx)
+{
+	return futex_enter(ctx, ctx->args[0], ctx->args[2], ctx->args[1], ctx->args[3]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_futex_waitv")
+int cs_exit_futex_waitv(struct trace_event_raw_sys_exit *ctx)
+{
+	return futex_exit(ctx);
+}
+
+/* futex_wake(uaddr, mask, nr, flags) */
+SEC("tracepoint/syscalls/sys_enter_futex_wake")
+int cs_enter_futex_wake(struct trace_event_raw_sys_enter *ctx)
+{
+	return futex_enter(ctx, ctx->args[0], ctx->args[3], ctx->args[2], 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_futex_wake")
+int cs_exit_futex_wake(struct trace_event_raw_sys_exit *ctx)
+{
+	return futex_exit(ctx);
+}

@@ -8,6 +8,8 @@
 #endif
 
 #define CS_PF_KTHREAD 0x00200000 /* include/linux/sched.h */
+/* frames of the tracepoint and BPF glue above the contended lock's caller */
+#define CS_LOCK_STACK_SKIP 2
 
 /* Copy a 16-byte comm with two 8-byte loads (no helper call). */
 static __always_inline void cs_copy_comm(char *dst, const char *src)

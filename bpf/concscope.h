@@ -19,7 +19,7 @@
 #define CONCSCOPE_ABI_H
 
 #define CS_COMM_LEN 16
-#define CS_LOCK_STACK 4 /* kernel frames kept at lock contention_begin */
+#define CS_LOCK_STACK 6 /* kernel frames kept at lock contention_begin */
 
 enum cs_kind {
 	/* produced by BPF */
@@ -49,6 +49,9 @@ enum cs_kind {
 
 /* cs_hdr.flags for CS_EV_WAKING */
 #define CS_WKF_NEW 0x01 /* sched_wakeup_new: first wake-up of a new task */
+
+/* cs_hdr.flags for CS_EV_LOCK_BEGIN */
+#define CS_LKF_MMAP_LOCK 0x01 /* the lock is the task's mm->mmap_lock */
 
 /* cs_hdr.flags for CS_EV_FORK */
 #define CS_FKF_THREAD 0x01 /* the new task is a thread of the same process */

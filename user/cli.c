@@ -42,13 +42,15 @@ struct opts {
 	int color;  /* -1 never, 0 auto, 1 always */
 	unsigned int lanes;
 	size_t rb_bytes;
-	bool verbose, track_all, quiet;
+	bool verbose, track_all, quiet, no_locks;
+	const char *dump_path;
 	pid_t pid;
 	uint64_t duration_ns;
 };
 
 enum {
 	OPT_JSON = 256, OPT_READY_FD, OPT_COLOR, OPT_LANES, OPT_BUFSZ, OPT_BTF, OPT_QUIET,
+	OPT_DUMP, OPT_NO_LOCKS,
 };
 
 #define COMMON_LONGOPTS \
@@ -61,6 +63,8 @@ enum {
 	{ "btf", required_argument, NULL, OPT_BTF }, \
 	{ "all", no_argument, NULL, 'a' }, \
 	{ "quiet", no_argument, NULL, OPT_QUIET }, \
+	{ "no-locks", no_argument, NULL, OPT_NO_LOCKS }, \
+	{ "dump-raw", required_argument, NULL, OPT_DUMP }, \
 	{ "verbose", no_argument, NULL, 'v' }, \
 	{ "help", no_argument, NULL, 'h' }
 
@@ -74,6 +78,9 @@ static const char common_help[] =
 	"      --btf FILE        kernel BTF to use instead of /sys/kernel/btf/vmlinux\n"
 	"      --ready-fd N      write \"ready\" to file descriptor N once tracing is live\n"
 	"      --quiet           no progress line\n"
+	"      --no-locks        do not trace kernel lock contention and futex waits\n"
+	"      --dump-raw FILE   also write the raw event records (for debugging and\n"
+	"                        tools/bench)\n"
 	"  -v, --verbose         libbpf's messages and the BPF object IDs\n"
 	"  -h, --help            this help\n";
 
@@ -89,6 +96,8 @@ static int common_opt(struct opts *o, int c, const char *arg)
 	case 'a': o->track_all = true; return 1;
 	case 'v': o->verbose = true; return 1;
 	case OPT_QUIET: o->quiet = true; return 1;
+	case OPT_NO_LOCKS: o->no_locks = true; return 1;
+	case OPT_DUMP: o->dump_path = arg; return 1;
 	case OPT_READY_FD:
 		if (cs_parse_uint(arg, 0, INT_MAX, &v)) {
 			cs_err("--ready-fd needs a file descriptor number, not '%s'", arg);
@@ -164,6 +173,7 @@ static int check_env(const struct opts *o)
 
 struct outputs {
 	struct cs_outfile json;
+	struct cs_outfile dump;
 };
 
 static int open_outputs(struct outputs *out, const struct opts *o)
@@ -179,6 +189,11 @@ static int open_outputs(struct outputs *out, const struct opts *o)
 		cs_err("%s", err);
 		return CS_EXIT_USAGE;
 	}
+	if (o->dump_path && cs_outfile_open(&out->dump, o->dump_path, err, sizeof(err))) {
+		cs_err("%s", err);
+		cs_outfile_close(&out->json, false, NULL, 0);
+		return CS_EXIT_USAGE;
+	}
 	return CS_EXIT_OK;
 }
 
@@ -190,13 +205,18 @@ static void close_outputs(struct outputs *out, bool commit, int *rc)
 		cs_err("%s", err);
 		*rc = CS_EXIT_FAIL;
 	}
+	if (cs_outfile_close(&out->dump, commit, err, sizeof(err))) {
+		cs_err("%s", err);
+		*rc = CS_EXIT_FAIL;
+	}
 }
 
-static struct cs_session_opts session_opts(const struct opts *o)
+static struct cs_session_opts session_opts(const struct opts *o, const struct outputs *out)
 {
 	struct cs_session_opts so = {
 		.tracer = { .track_all = o->track_all, .rb_bytes = o->rb_bytes,
-			    .btf_path = o->btf, .verbose = o->verbose },
+			    .btf_path = o->btf, .verbose = o->verbose, .no_locks = o->no_locks },
+		.dump = out->dump.f,
 		.ready_fd = o->ready_fd,
 		.progress = !o->quiet && isatty(STDERR_FILENO),
 		.verbose = o->verbose,
@@ -344,7 +364,7 @@ int cs_cmd_run(int argc, char **argv)
 	rc = open_outputs(&out, &o);
 	if (rc)
 		return rc;
-	so = session_opts(&o);
+	so = session_opts(&o, &out);
 	if (cs_session_open(&s, &so, err, sizeof(err))) {
 		cs_err("%s", err);
 		close_outputs(&out, false, &rc);
@@ -457,7 +477,7 @@ int cs_cmd_attach(int argc, char **argv)
 	rc = open_outputs(&out, &o);
 	if (rc)
 		return rc;
-	so = session_opts(&o);
+	so = session_opts(&o, &out);
 	if (cs_session_open(&s, &so, err, sizeof(err))) {
 		cs_err("%s", err);
 		close_outputs(&out, false, &rc);

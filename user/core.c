@@ -126,7 +126,14 @@ struct cs_core {
 	struct cs_cpu *cpus;
 	unsigned int ncpus;
 	bool finished;
+
+	struct cs_lockstat *locks;
+	size_t nlocks, caplocks;
+	uint32_t *lockidx;      /* open addressing: index + 1, 0 = empty */
+	size_t lockidx_cap;
 };
+
+#define MAX_LOCKS 65536
 
 struct cs_core *cs_core_new(const struct cs_core_cfg *cfg)
 {
@@ -157,6 +164,8 @@ void cs_core_free(struct cs_core **core)
 		free(c->cpus[i].ready);
 	free(c->threads);
 	free(c->cpus);
+	free(c->locks);
+	free(c->lockidx);
 	free(c->names);
 	map_free(&c->tidx);
 	map_free(&c->tracked);
@@ -391,6 +400,7 @@ static struct cs_thread *new_thread(struct cs_core *c, uint32_t tid, uint32_t pi
 	t->block_syscall = -1;
 	t->holders.by_ns = 1;
 	t->blocked.by_ns = 1;
+	t->lockwaits.by_ns = 1;
 	if (map_put(&c->tidx, tid, (uint32_t)c->nthreads)) {
 		free(t);
 		return NULL;
@@ -426,6 +436,306 @@ static void set_comm(struct cs_core *c, struct cs_thread *t, uint32_t tid,
 		memcpy(t->comm, comm, CS_COMM_LEN);
 		t->comm[CS_COMM_LEN - 1] = 0;
 	}
+}
+
+
+/* ---- locks ---- */
+
+/* futex system call numbers (x86-64) and ops */
+#define NR_FUTEX 202
+#define NR_FUTEX_WAITV 449
+#define NR_FUTEX_WAKE 454
+#define NR_FUTEX_WAIT 455
+#define FUTEX_CMD_MASK 0x7f
+#define FUTEX_WAIT 0
+#define FUTEX_LOCK_PI 6
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAIT_REQUEUE_PI 11
+#define FUTEX_LOCK_PI2 13
+#define ETIMEDOUT_ 110
+#define EINTR_ 4
+
+/* lock:contention_begin flags (include/trace/events/lock.h) */
+#define LCB_F_SPIN (1u << 0)
+#define LCB_F_READ (1u << 1)
+#define LCB_F_WRITE (1u << 2)
+#define LCB_F_RT (1u << 3)
+#define LCB_F_PERCPU (1u << 4)
+#define LCB_F_MUTEX (1u << 5)
+
+const char *cs_lock_kind_name(unsigned int kind)
+{
+	static const char *const names[CS_LK_NKINDS] = {
+		[CS_LK_MUTEX] = "mutex", [CS_LK_COND] = "condition/other", [CS_LK_JOIN] = "join",
+		[CS_LK_SPIN] = "spinlock", [CS_LK_RWLOCK_R] = "rwlock-read",
+		[CS_LK_RWLOCK_W] = "rwlock-write", [CS_LK_RWSEM_R] = "rwsem-read",
+		[CS_LK_RWSEM_W] = "rwsem-write", [CS_LK_KMUTEX] = "kernel-mutex",
+		[CS_LK_RTMUTEX] = "rt-mutex", [CS_LK_PERCPU_RWSEM] = "percpu-rwsem",
+	};
+	return kind < CS_LK_NKINDS ? names[kind] : "?";
+}
+
+bool cs_futex_is_wait(unsigned int nr, uint32_t op)
+{
+	unsigned int cmd = op & FUTEX_CMD_MASK;
+
+	if (nr == NR_FUTEX_WAIT || nr == NR_FUTEX_WAITV)
+		return true;
+	if (nr != NR_FUTEX)
+		return false;
+	return cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_LOCK_PI ||
+	       cmd == FUTEX_LOCK_PI2 || cmd == FUTEX_WAIT_REQUEUE_PI;
+}
+
+enum cs_lock_kind cs_futex_kind(unsigned int nr, uint32_t op, uint32_t val, bool val_is_tid)
+{
+	unsigned int cmd = op & FUTEX_CMD_MASK;
+
+	if (nr == NR_FUTEX && (cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2))
+		return CS_LK_MUTEX;
+	if (val_is_tid && nr != NR_FUTEX_WAITV)
+		return CS_LK_JOIN; /* pthread_join waits on the thread's tid word */
+	/* a lock word in the contended state: glibc's lowlevellock uses 2 */
+	if ((nr == NR_FUTEX_WAIT || (nr == NR_FUTEX && (cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET))) &&
+	    val == 2)
+		return CS_LK_MUTEX;
+	return CS_LK_COND;
+}
+
+enum cs_lock_kind cs_kernel_lock_kind(unsigned int flags)
+{
+	if (flags & LCB_F_PERCPU)
+		return CS_LK_PERCPU_RWSEM;
+	if (flags & LCB_F_MUTEX)
+		return flags & LCB_F_RT ? CS_LK_RTMUTEX : CS_LK_KMUTEX;
+	if (flags & LCB_F_SPIN) {
+		if (flags & LCB_F_READ)
+			return CS_LK_RWLOCK_R;
+		return flags & LCB_F_WRITE ? CS_LK_RWLOCK_W : CS_LK_SPIN;
+	}
+	if (flags & LCB_F_RT)
+		return CS_LK_RTMUTEX;
+	return flags & LCB_F_READ ? CS_LK_RWSEM_R : CS_LK_RWSEM_W;
+}
+
+static size_t lock_hash(uint64_t addr, uint32_t pid, size_t mask)
+{
+	uint64_t x = addr ^ ((uint64_t)pid << 32) ^ (addr >> 29);
+
+	x *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(x >> 20) & mask;
+}
+
+static int lockidx_grow(struct cs_core *c)
+{
+	size_t cap = c->lockidx_cap ? c->lockidx_cap * 2 : 256, i;
+	uint32_t *idx = calloc(cap, sizeof(*idx));
+
+	if (!idx)
+		return -ENOMEM;
+	for (i = 0; i < c->nlocks; i++) {
+		size_t h = lock_hash(c->locks[i].addr, c->locks[i].pid, cap - 1);
+
+		while (idx[h])
+			h = (h + 1) & (cap - 1);
+		idx[h] = (uint32_t)i + 1;
+	}
+	free(c->lockidx);
+	c->lockidx = idx;
+	c->lockidx_cap = cap;
+	return 0;
+}
+
+/* The stats of one lock, created on first sight; NULL when the table is full. */
+static struct cs_lockstat *get_lock(struct cs_core *c, uint64_t addr, uint32_t pid,
+				    uint8_t space, uint8_t kind)
+{
+	struct cs_lockstat *l;
+	size_t h;
+
+	if (space == CS_SPACE_KERNEL)
+		pid = 0;
+	if (c->lockidx_cap) {
+		for (h = lock_hash(addr, pid, c->lockidx_cap - 1); c->lockidx[h];
+		     h = (h + 1) & (c->lockidx_cap - 1)) {
+			l = &c->locks[c->lockidx[h] - 1];
+			if (l->addr == addr && l->pid == pid && l->space == space)
+				return l;
+		}
+	}
+	if (c->nlocks >= MAX_LOCKS) {
+		c->stats.locks_dropped++;
+		return NULL;
+	}
+	if ((c->nlocks + 1) * 2 > c->lockidx_cap && lockidx_grow(c))
+		return NULL;
+	if (c->nlocks == c->caplocks) {
+		size_t cap = c->caplocks ? c->caplocks * 2 : 64;
+		void *p = realloc(c->locks, cap * sizeof(*c->locks));
+
+		if (!p)
+			return NULL;
+		c->locks = p;
+		c->caplocks = cap;
+	}
+	l = &c->locks[c->nlocks];
+	memset(l, 0, sizeof(*l));
+	l->addr = addr;
+	l->pid = pid;
+	l->space = space;
+	l->kind = kind;
+	for (h = lock_hash(addr, pid, c->lockidx_cap - 1); c->lockidx[h];
+	     h = (h + 1) & (c->lockidx_cap - 1))
+		;
+	c->lockidx[h] = (uint32_t)++c->nlocks;
+	return l;
+}
+
+/* A wait ended at ts (or never, at the end): count it on its lock. */
+static void end_wait(struct cs_core *c, struct cs_thread *t, const struct cs_wait *w,
+		     uint8_t space, uint64_t ts, uint64_t releaser)
+{
+	struct cs_lockstat *l = get_lock(c, w->addr, t->pid, space, w->kind);
+	uint64_t a = w->begin, b = ts, ns = clip(c, &a, &b);
+	unsigned int i;
+
+	if (!l || !ns)
+		return;
+	if (!l->waits)
+		l->kind = w->kind; /* a name may have created it first */
+	l->waits++;
+	l->wait_ns += ns;
+	if (ns > l->max_wait_ns)
+		l->max_wait_ns = ns;
+	for (i = 0; i < l->nwaiters && l->waiters[i] != t->tid; i++)
+		;
+	if (i == l->nwaiters && i < CS_LOCK_WAITERS)
+		l->waiters[l->nwaiters++] = t->tid;
+	cs_topk_add(&l->releasers, releaser, 1, ns);
+	cs_topk_add(&t->lockwaits, (uint64_t)(l - c->locks), 1, ns);
+}
+
+static void on_futex_enter(struct cs_core *c, const struct cs_futex *e, uint64_t ts)
+{
+	struct cs_thread *t = tracked_thread(c, e->h.tid, e->h.pid, ts), *target;
+	bool is_tid;
+
+	if (!t || !cs_futex_is_wait(e->h.aux, e->op))
+		return;
+	target = e->val ? find(c, e->val) : NULL;
+	is_tid = target && target != t && target->pid == t->pid && !target->exited;
+	t->in_futex = true;
+	t->fwait = (struct cs_wait){
+		.addr = e->uaddr, .begin = ts,
+		.kind = (uint8_t)cs_futex_kind(e->h.aux, e->op, e->val, is_tid),
+	};
+}
+
+static void on_futex_exit(struct cs_core *c, const struct cs_futex *e, uint64_t ts)
+{
+	struct cs_thread *t = tracked_thread(c, e->h.tid, e->h.pid, ts);
+	uint64_t rel;
+
+	if (!t || !t->in_futex)
+		return;
+	t->in_futex = false;
+	if (!t->fwait.blocked) {
+		/* returned at once (value changed, EAGAIN): an attempt, not a wait */
+		struct cs_lockstat *l = get_lock(c, t->fwait.addr, t->pid, CS_SPACE_USER,
+						 t->fwait.kind);
+
+		if (l && in_window(c, ts))
+			l->attempts++;
+		return;
+	}
+	if (e->ret == -ETIMEDOUT_)
+		rel = CS_REL_TIMEOUT;
+	else if (e->ret == -EINTR_)
+		rel = CS_REL_SIGNAL;
+	else
+		rel = t->fwait.waker ? t->fwait.waker : CS_REL_UNKNOWN;
+	end_wait(c, t, &t->fwait, CS_SPACE_USER, ts, rel);
+}
+
+static void on_lock_begin(struct cs_core *c, const struct cs_lock *e, uint64_t ts)
+{
+	struct cs_thread *t = tracked_thread(c, e->h.tid, e->h.pid, ts);
+
+	if (!t || t->nkwait >= CS_KWAIT_DEPTH)
+		return;
+	t->kwait[t->nkwait++] = (struct cs_wait){
+		.addr = e->addr, .begin = ts, .kind = (uint8_t)cs_kernel_lock_kind(e->h.aux),
+	};
+}
+
+static void on_lock_end(struct cs_core *c, const struct cs_lock *e, uint64_t ts)
+{
+	struct cs_thread *t = tracked_thread(c, e->h.tid, e->h.pid, ts);
+	struct cs_wait w;
+	int i;
+
+	if (!t)
+		return;
+	for (i = (int)t->nkwait - 1; i >= 0 && t->kwait[i].addr != e->addr; i--)
+		;
+	if (i < 0)
+		return; /* its begin was before we looked */
+	w = t->kwait[i];
+	memmove(&t->kwait[i], &t->kwait[i + 1], (t->nkwait - (unsigned int)i - 1) * sizeof(w));
+	t->nkwait--;
+	end_wait(c, t, &w, CS_SPACE_KERNEL, ts,
+		 e->ret ? CS_REL_ERROR : !w.blocked ? CS_REL_SPUN :
+		 w.waker ? w.waker : CS_REL_UNKNOWN);
+}
+
+static void on_lock_name(struct cs_core *c, const struct cs_lock_name *e)
+{
+	uint8_t space = e->h.aux == CS_SPACE_KERNEL ? CS_SPACE_KERNEL : CS_SPACE_USER;
+	struct cs_lockstat *l = get_lock(c, e->addr, e->h.pid, space,
+					 space == CS_SPACE_KERNEL ? CS_LK_SPIN : CS_LK_COND);
+
+	if (l && !l->name[0]) {
+		memcpy(l->name, e->name, sizeof(l->name) - 1);
+		l->name[sizeof(l->name) - 1] = 0;
+	}
+}
+
+/* A wait in progress makes a blocked thread wait for a lock, not sleep. */
+static enum cs_tstate blocked_state(struct cs_thread *t, enum cs_tstate st)
+{
+	bool lock = false;
+	unsigned int i;
+
+	if (st != CS_ST_SLEEP && st != CS_ST_IO)
+		return st;
+	for (i = 0; i < t->nkwait; i++) {
+		t->kwait[i].blocked = true;
+		lock = true;
+	}
+	if (t->in_futex) {
+		t->fwait.blocked = true;
+		lock |= t->fwait.kind != CS_LK_JOIN;
+	}
+	return lock ? CS_ST_LOCK : st;
+}
+
+/* Whoever woke a waiting thread released what it waited for. */
+static void note_waker(struct cs_thread *t, uint32_t waker)
+{
+	if (t->in_futex && t->fwait.blocked)
+		t->fwait.waker = waker;
+	if (t->nkwait && t->kwait[t->nkwait - 1].blocked)
+		t->kwait[t->nkwait - 1].waker = waker;
+}
+
+size_t cs_core_nlocks(const struct cs_core *c)
+{
+	return c->nlocks;
+}
+
+const struct cs_lockstat *cs_core_lock(const struct cs_core *c, size_t i)
+{
+	return i < c->nlocks ? &c->locks[i] : NULL;
 }
 
 /* ---- event handlers ---- */
@@ -481,7 +791,7 @@ static void switch_out(struct cs_core *c, struct cs_thread *t, const struct cs_s
 	}
 	t->cpu = e->h.cpu;
 	t->block_syscall = e->syscall;
-	set_state(c, t, next_st, ts);
+	set_state(c, t, blocked_state(t, next_st), ts);
 }
 
 static void switch_in(struct cs_core *c, struct cs_thread *t, uint16_t cpu, uint64_t ts)
@@ -543,9 +853,11 @@ static void on_waking(struct cs_core *c, const struct cs_waking *e, uint64_t ts)
 		 * attributes it), so a saved trace gives the same answer.
 		 */
 		struct cs_cpu *cpu = e->h.cpu < c->ncpus ? &c->cpus[e->h.cpu] : NULL;
+		uint32_t waker = cpu && cpu->known ? cpu->cur : 0;
 
 		t->wakeups++;
-		cs_topk_add(&t->wakers, cpu && cpu->known ? cpu->cur : 0, 1, 0);
+		cs_topk_add(&t->wakers, waker, 1, 0);
+		note_waker(t, waker);
 	}
 	t->cpu = e->h.aux;
 	set_state(c, t, CS_ST_READY, ts);
@@ -680,10 +992,19 @@ void cs_core_feed(struct cs_core *c, const struct cs_hdr *ev)
 			c->cpus[ev->cpu].known = false; /* its chain is broken */
 		break;
 	case CS_EV_LOCK_BEGIN:
+		on_lock_begin(c, (const struct cs_lock *)ev, ts);
+		break;
 	case CS_EV_LOCK_END:
+		on_lock_end(c, (const struct cs_lock *)ev, ts);
+		break;
 	case CS_EV_FUTEX_ENTER:
+		on_futex_enter(c, (const struct cs_futex *)ev, ts);
+		break;
 	case CS_EV_FUTEX_EXIT:
+		on_futex_exit(c, (const struct cs_futex *)ev, ts);
+		break;
 	case CS_EV_LOCK_NAME:
+		on_lock_name(c, (const struct cs_lock_name *)ev);
 		break;
 	default:
 		c->stats.unknown_kind++;
@@ -711,6 +1032,14 @@ void cs_core_finish(struct cs_core *c, uint64_t end_ts)
 		}
 		account(c, t, t->state, t->since, c->we);
 		t->since = c->we;
+		if (t->in_futex && t->fwait.blocked)
+			end_wait(c, t, &t->fwait, CS_SPACE_USER, c->we, CS_REL_UNFINISHED);
+		while (t->nkwait) {
+			t->nkwait--;
+			end_wait(c, t, &t->kwait[t->nkwait], CS_SPACE_KERNEL, c->we,
+				 CS_REL_UNFINISHED);
+		}
+		t->in_futex = false;
 	}
 	c->finished = true;
 }

@@ -22,6 +22,56 @@
 #include "topk.h"
 
 #define CS_TL_BUCKETS 256
+#define CS_KWAIT_DEPTH 4     /* nested kernel lock waits kept per thread */
+#define CS_LOCK_WAITERS 16   /* distinct waiter tids kept per lock */
+#define CS_LOCK_NAME 64
+
+/* What a wait was for. */
+enum cs_lock_kind {
+	CS_LK_MUTEX = 0,     /* futex: a lock word in the contended state, PI locks */
+	CS_LK_COND = 1,      /* futex: condition variables, semaphores, anything else */
+	CS_LK_JOIN = 2,      /* futex: a thread's clear-child-tid word (pthread_join) */
+	CS_LK_SPIN = 3,      /* kernel spinlock */
+	CS_LK_RWLOCK_R = 4,
+	CS_LK_RWLOCK_W = 5,
+	CS_LK_RWSEM_R = 6,
+	CS_LK_RWSEM_W = 7,
+	CS_LK_KMUTEX = 8,    /* kernel mutex */
+	CS_LK_RTMUTEX = 9,
+	CS_LK_PERCPU_RWSEM = 10,
+	CS_LK_NKINDS = 11,
+};
+
+enum cs_lock_space { CS_SPACE_KERNEL = 1, CS_SPACE_USER = 2 };
+
+/* Releaser keys that are not threads (topk keys above any tid). */
+#define CS_REL_TIMEOUT (1ull << 40)
+#define CS_REL_SIGNAL (CS_REL_TIMEOUT + 1)
+#define CS_REL_UNKNOWN (CS_REL_TIMEOUT + 2)  /* woken by nobody seen */
+#define CS_REL_SPUN (CS_REL_TIMEOUT + 3)     /* acquired without sleeping */
+#define CS_REL_UNFINISHED (CS_REL_TIMEOUT + 4) /* still waiting at the end */
+#define CS_REL_ERROR (CS_REL_TIMEOUT + 5)    /* the wait failed */
+
+struct cs_lockstat {
+	uint64_t addr;
+	uint32_t pid;          /* owning process for user addresses, 0 for kernel */
+	uint8_t space;         /* enum cs_lock_space */
+	uint8_t kind;          /* enum cs_lock_kind, of the first wait */
+	uint8_t nwaiters;
+	char name[CS_LOCK_NAME];
+	uint64_t waits, wait_ns, max_wait_ns, attempts;
+	uint32_t waiters[CS_LOCK_WAITERS];
+	struct cs_topk releasers; /* key: releaser tid or CS_REL_*; by count */
+};
+
+/* One wait in progress (futex call or kernel lock contention). */
+struct cs_wait {
+	uint64_t addr;
+	uint64_t begin;
+	uint32_t waker;        /* who woke the thread during the wait */
+	uint8_t kind;
+	bool blocked;          /* the thread switched out while waiting */
+};
 
 struct cs_core_cfg {
 	bool track_all;       /* every task is tracked (-a) */
@@ -46,7 +96,13 @@ struct cs_thread {
 	struct cs_topk wakers;  /* key: waker tid (0: interrupt/idle); by count */
 	struct cs_topk holders; /* key: tid running on my CPU while I was ready; by ns */
 	struct cs_topk blocked; /* key: syscall nr + 1 (0: none); by ns */
+	struct cs_topk lockwaits; /* key: lock index (cs_core_lock); by ns */
 	uint64_t *tl;         /* [CS_TL_BUCKETS][CS_NACC] ns */
+
+	struct cs_wait fwait; /* futex wait in progress, if in_futex */
+	bool in_futex;
+	uint8_t nkwait;
+	struct cs_wait kwait[CS_KWAIT_DEPTH];
 };
 
 struct cs_totals {
@@ -57,6 +113,7 @@ struct cs_totals {
 };
 
 struct cs_core_stats {
+	uint64_t locks_dropped; /* waits on locks past the table's size */
 	uint64_t events;       /* records fed */
 	uint64_t lost_events;  /* from CS_EV_LOST records */
 	uint64_t late_events;  /* records older than one already processed */
@@ -93,6 +150,16 @@ uint64_t cs_core_tl_width(const struct cs_core *c);
 unsigned int cs_core_tl_used(const struct cs_core *c);
 /* Name of any task seen (tracked or not), or NULL. */
 const char *cs_core_comm(const struct cs_core *c, uint32_t tid);
+/* Contended locks (valid after cs_core_finish). */
+size_t cs_core_nlocks(const struct cs_core *c);
+const struct cs_lockstat *cs_core_lock(const struct cs_core *c, size_t i);
+const char *cs_lock_kind_name(unsigned int kind);
+/* Classify a futex wait (exposed for tests). */
+enum cs_lock_kind cs_futex_kind(unsigned int nr, uint32_t op, uint32_t val, bool val_is_tid);
+/* Whether a futex call waits (vs wakes or requeues). */
+bool cs_futex_is_wait(unsigned int nr, uint32_t op);
+enum cs_lock_kind cs_kernel_lock_kind(unsigned int flags);
+
 /* The command's wait status from CS_MARK_CMD_EXIT, or -1. */
 int cs_core_cmd_status(const struct cs_core *c);
 

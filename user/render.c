@@ -208,6 +208,8 @@ static double pct(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0;
 }
 
+static const char *tid_name(const struct cs_core *c, uint64_t key, char *buf, size_t len);
+
 static void topk_line(FILE *f, const struct cs_core *c, const char *what,
 		      const struct cs_topk *tk, bool ns, const char *zero)
 {
@@ -251,6 +253,32 @@ static void blocked_line(FILE *f, const struct cs_thread *t)
 	fputc('\n', f);
 }
 
+/* "waited on hot_lock 412ms x400, released mostly by worker/12" */
+static void lockwait_line(FILE *f, const struct cs_core *c, const struct cs_thread *t)
+{
+	struct cs_topk_ent e[CS_TOPK], r[CS_TOPK];
+	unsigned int i, j, n = cs_topk_sorted(&t->lockwaits, e);
+	char label[64], buf[32], who[48];
+
+	for (i = 0; i < n && i < 2; i++) {
+		const struct cs_lockstat *l = cs_core_lock(c, (size_t)e[i].key);
+		unsigned int k;
+
+		if (!l || l->kind == CS_LK_JOIN)
+			continue;
+		cs_fmt_ns(buf, sizeof(buf), e[i].ns);
+		fprintf(f, "%16s waited on %s (%s) %s x%llu", "", cs_lock_label(l, label, sizeof(label)),
+			cs_lock_kind_name(l->kind), buf, (unsigned long long)e[i].count);
+		k = cs_topk_sorted(&l->releasers, r);
+		for (j = 0; j < k && r[j].key == t->tid; j++)
+			;
+		if (j < k)
+			fprintf(f, cs_releaser_reason(r[j].key) ? ", mostly: %s" :
+				", released mostly by %s", tid_name(c, r[j].key, who, sizeof(who)));
+		fputc('\n', f);
+	}
+}
+
 static void thread_row(FILE *f, const struct cs_core *c, const struct cs_thread *t)
 {
 	uint64_t all = alive_ns(t);
@@ -269,6 +297,7 @@ static void thread_row(FILE *f, const struct cs_core *c, const struct cs_thread 
 			p99, mx, (unsigned long long)t->lat.count);
 	}
 	blocked_line(f, t);
+	lockwait_line(f, c, t);
 	topk_line(f, c, "woken by", &t->wakers, false, "idle/irq");
 	topk_line(f, c, "CPU held by", &t->holders, true, "idle");
 }
@@ -289,6 +318,55 @@ static void table(FILE *f, const struct cs_core *c, const struct cs_view *v,
 		for (j = 0; j < p->nthreads; j++)
 			thread_row(f, c, p->threads[j]);
 	}
+}
+
+static const char *tid_name(const struct cs_core *c, uint64_t key, char *buf, size_t len)
+{
+	const char *reason = cs_releaser_reason(key);
+	const char *comm;
+
+	if (reason)
+		return reason;
+	comm = cs_core_comm(c, (uint32_t)key);
+	snprintf(buf, len, "%s/%llu", comm ? comm : "?", (unsigned long long)key);
+	return buf;
+}
+
+/* The contended-locks table: what was waited on, how long, who released it. */
+static void locks(FILE *f, const struct cs_core *c, const struct cs_render_opts *o)
+{
+	const struct cs_lockstat **v;
+	size_t i, n = cs_locks_sorted(c, &v), shown = n < 10 ? n : 10;
+
+	if (!n) {
+		free(v);
+		return;
+	}
+	fprintf(f, "\n%scontended locks%s (%zu; wait = time from asking to getting it)\n",
+		o->color ? BOLD : "", o->color ? RESET : "", n);
+	fprintf(f, "  %-32s %-6s %-15s %7s %9s %9s %4s  %s\n", "LOCK", "SPACE", "KIND", "WAITS",
+		"TOTAL", "MAX", "THR", "RELEASED BY");
+	for (i = 0; i < shown; i++) {
+		const struct cs_lockstat *l = v[i];
+		struct cs_topk_ent e[CS_TOPK];
+		char label[64], tot[32], mx[32], r1[48], r2[48];
+		unsigned int k = cs_topk_sorted(&l->releasers, e);
+
+		cs_fmt_ns(tot, sizeof(tot), l->wait_ns);
+		cs_fmt_ns(mx, sizeof(mx), l->max_wait_ns);
+		fprintf(f, "  %-32.32s %-6s %-15s %7llu %9s %9s %4u  %s x%llu%s%s", cs_lock_label(l, label, sizeof(label)),
+			l->space == CS_SPACE_KERNEL ? "kernel" : "user", cs_lock_kind_name(l->kind),
+			(unsigned long long)l->waits, tot, mx, l->nwaiters,
+			k ? tid_name(c, e[0].key, r1, sizeof(r1)) : "-",
+			k ? (unsigned long long)e[0].count : 0ull, k > 1 ? ", " : "",
+			k > 1 ? tid_name(c, e[1].key, r2, sizeof(r2)) : "");
+		if (k > 1)
+			fprintf(f, " x%llu", (unsigned long long)e[1].count);
+		fputc('\n', f);
+	}
+	if (n > shown)
+		fprintf(f, "  ... %zu more (all of them in --json)\n", n - shown);
+	free(v);
 }
 
 static void totals(FILE *f, const struct cs_core *c, const struct cs_render_opts *o)
@@ -334,6 +412,7 @@ void cs_render(FILE *f, const struct cs_core *c, const struct cs_render_opts *o)
 	else {
 		timeline(f, c, &v, &ro);
 		table(f, c, &v, &ro);
+		locks(f, c, &ro);
 	}
 	totals(f, c, &ro);
 	cs_view_free(&v);

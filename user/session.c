@@ -11,6 +11,7 @@
 #include "session.h"
 #include "procfs.h"
 #include "reorder.h"
+#include "symbols.h"
 
 #define REORDER_CAP 65536
 #define REORDER_WINDOW_NS 2000000ull /* 2 ms: cross-CPU skew is microseconds */
@@ -29,7 +30,81 @@ struct cs_session {
 	int sink_err;
 	uint64_t started;
 	uint64_t last_progress;
+	struct cs_symcache *syms;
+	uint64_t *named;          /* open-addressing set of named (addr ^ pid) keys */
+	size_t named_cap, named_n;
 };
+
+/* Remember key; true when it was new. */
+static bool first_sight(struct cs_session *s, uint64_t key)
+{
+	size_t i, mask;
+
+	if (!key)
+		key = 1;
+	if ((s->named_n + 1) * 2 > s->named_cap) {
+		size_t cap = s->named_cap ? s->named_cap * 2 : 1024, j;
+		uint64_t *n = calloc(cap, sizeof(*n));
+
+		if (!n)
+			return false;
+		for (j = 0; j < s->named_cap; j++) {
+			if (!s->named[j])
+				continue;
+			for (i = (s->named[j] * 0x9e3779b97f4a7c15ull >> 17) & (cap - 1); n[i];
+			     i = (i + 1) & (cap - 1))
+				;
+			n[i] = s->named[j];
+		}
+		free(s->named);
+		s->named = n;
+		s->named_cap = cap;
+	}
+	mask = s->named_cap - 1;
+	for (i = (key * 0x9e3779b97f4a7c15ull >> 17) & mask; s->named[i]; i = (i + 1) & mask)
+		if (s->named[i] == key)
+			return false;
+	s->named[i] = key;
+	s->named_n++;
+	return true;
+}
+
+/*
+ * Name a lock the first time it is waited on, while its process is alive
+ * (a user address needs its /proc/PID/maps); the name joins the stream.
+ */
+static void name_lock(struct cs_session *s, const struct cs_hdr *ev)
+{
+	struct cs_lock_name n;
+
+	memset(&n, 0, sizeof(n));
+	if (ev->kind == CS_EV_LOCK_BEGIN) {
+		const struct cs_lock *l = (const struct cs_lock *)ev;
+
+		if (!first_sight(s, l->addr))
+			return;
+		n.h.aux = CS_SPACE_KERNEL;
+		n.addr = l->addr;
+		cs_sym_kernel_lock(s->syms, (const uint64_t *)l->stack, l->nstack < CS_LOCK_STACK ? l->nstack : CS_LOCK_STACK,
+				   l->h.flags & CS_LKF_MMAP_LOCK, n.name, sizeof(n.name));
+	} else {
+		const struct cs_futex *f = (const struct cs_futex *)ev;
+
+		if (!cs_futex_is_wait(f->h.aux, f->op) ||
+		    !first_sight(s, f->uaddr ^ ((uint64_t)f->h.pid << 48) ^ 0x8000000000000000ull))
+			return;
+		n.h.aux = CS_SPACE_USER;
+		n.addr = f->uaddr;
+		cs_sym_user(s->syms, (pid_t)f->h.pid, f->uaddr, n.name, sizeof(n.name));
+	}
+	n.h.ts = ev->ts;
+	n.h.size = sizeof(n);
+	n.h.kind = CS_EV_LOCK_NAME;
+	n.h.cpu = ev->cpu;
+	n.h.tid = ev->tid;
+	n.h.pid = ev->pid;
+	cs_reorder_push(&s->ro, &n.h);
+}
 
 static volatile sig_atomic_t got_signal;
 static volatile sig_atomic_t signal_from_user; /* kill(), not the terminal */
@@ -119,6 +194,12 @@ static void on_record(const struct cs_hdr *ev, void *ctx)
 {
 	struct cs_session *s = ctx;
 
+	if (s->o.dump && fwrite(ev, ev->size, 1, s->o.dump) != 1) {
+		fprintf(stderr, "concscope: writing the raw dump failed; it stops here\n");
+		s->o.dump = NULL;
+	}
+	if (ev->kind == CS_EV_LOCK_BEGIN || ev->kind == CS_EV_FUTEX_ENTER)
+		name_lock(s, ev);
 	cs_reorder_push(&s->ro, ev);
 }
 
@@ -148,6 +229,11 @@ int cs_session_open(struct cs_session **out, const struct cs_session_opts *o,
 		return -ENOMEM;
 	s->o = *o;
 	cs_session_signals();
+	s->syms = cs_symcache_new();
+	if (!s->syms) {
+		free(s);
+		return -ENOMEM;
+	}
 	ret = cs_reorder_init(&s->ro, REORDER_CAP, REORDER_WINDOW_NS, on_ordered, s);
 	if (ret)
 		goto fail;
@@ -169,6 +255,7 @@ int cs_session_open(struct cs_session **out, const struct cs_session_opts *o,
 fail:
 	cs_tracer_close(&s->tr);
 	cs_reorder_free(&s->ro);
+	cs_symcache_free(&s->syms);
 	free(s->lost_seen);
 	free(s);
 	return ret;
@@ -292,15 +379,17 @@ static void drop_privileges(void)
 	}
 }
 
-static void child_exec(char *const argv[], int go, int errp)
+static void child_exec(char *const argv[], int go, int errp, const sigset_t *old)
 {
 	char c;
 	int e;
 
+	/* default dispositions first, then let through what was held */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
+	sigprocmask(SIG_SETMASK, old, NULL);
 	if (read(go, &c, 1) != 1)
 		_exit(126); /* concscope gave up before tracing started */
 	close(go);
@@ -314,21 +403,30 @@ static void child_exec(char *const argv[], int go, int errp)
 static int start_child(pid_t *child, char *const argv[], int *go_w, int *errp_r,
 		       char *err, size_t errlen)
 {
-	int go[2], errp[2];
+	int go[2], errp[2], e;
+	sigset_t block, old;
 
 	if (pipe2(go, O_CLOEXEC) || pipe2(errp, O_CLOEXEC)) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return -errno;
 	}
+	/* a signal before the child resets its handlers must not be lost */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	*child = fork();
-	if (*child < 0) {
-		snprintf(err, errlen, "fork: %s", strerror(errno));
-		return -errno;
-	}
 	if (*child == 0) {
 		close(go[1]);
 		close(errp[0]);
-		child_exec(argv, go[0], errp[1]);
+		child_exec(argv, go[0], errp[1], &old);
+	}
+	e = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (*child < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(e));
+		return -e;
 	}
 	close(go[0]);
 	close(errp[1]);
@@ -490,6 +588,8 @@ int cs_session_close(struct cs_session **sp)
 	ret = s->sink_err;
 	cs_tracer_close(&s->tr);
 	cs_reorder_free(&s->ro);
+	cs_symcache_free(&s->syms);
+	free(s->named);
 	free(s->lost_seen);
 	free(s);
 	*sp = NULL;

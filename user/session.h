@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include "core.h"
 #include "tracer.h"
@@ -27,6 +28,7 @@ struct cs_session_opts {
 	bool progress;            /* progress line on stderr */
 	bool verbose;
 	unsigned int signal_grace_ms; /* wait for CMD after forwarding a signal */
+	FILE *dump;               /* raw records as they leave the ring buffer (debug, bench) */
 };
 
 struct cs_session;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "summary.h"
@@ -153,9 +154,124 @@ static void thread_json(struct cs_jsonw *w, const struct cs_core *c, const struc
 		cs_json_obj_end(w);
 	}
 	cs_json_arr_end(w);
+	cs_json_key(w, "lock_waits");
+	cs_json_arr_begin(w);
+	n = cs_topk_sorted(&t->lockwaits, e);
+	for (i = 0; i < n; i++) {
+		const struct cs_lockstat *l = cs_core_lock(c, (size_t)e[i].key);
+		char addr[32];
+
+		if (!l)
+			continue;
+		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)l->addr);
+		cs_json_obj_begin(w);
+		cs_json_kstr(w, "address", addr);
+		cs_json_kstr(w, "symbol", l->name);
+		cs_json_kstr(w, "kind", cs_lock_kind_name(l->kind));
+		cs_json_ku64(w, "count", e[i].count);
+		cs_json_ku64(w, "ns", e[i].ns);
+		cs_json_obj_end(w);
+	}
+	cs_json_arr_end(w);
 	topk_json(w, c, "wakers", &t->wakers, false, "(idle/irq)");
 	topk_json(w, c, "cpu_held_by", &t->holders, true, "(idle)");
 	cs_json_obj_end(w);
+}
+
+const char *cs_releaser_reason(uint64_t key)
+{
+	switch (key) {
+	case CS_REL_TIMEOUT: return "timeout";
+	case CS_REL_SIGNAL: return "signal";
+	case CS_REL_UNKNOWN: return "unknown";
+	case CS_REL_SPUN: return "spun";
+	case CS_REL_UNFINISHED: return "still waiting";
+	case CS_REL_ERROR: return "error";
+	default: return NULL;
+	}
+}
+
+const char *cs_lock_label(const struct cs_lockstat *l, char *buf, size_t len)
+{
+	if (l->name[0])
+		return l->name;
+	snprintf(buf, len, "0x%llx", (unsigned long long)l->addr);
+	return buf;
+}
+
+static int by_wait_desc(const void *a, const void *b)
+{
+	const struct cs_lockstat *x = *(const struct cs_lockstat *const *)a;
+	const struct cs_lockstat *y = *(const struct cs_lockstat *const *)b;
+
+	if (x->wait_ns != y->wait_ns)
+		return x->wait_ns < y->wait_ns ? 1 : -1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+size_t cs_locks_sorted(const struct cs_core *c, const struct cs_lockstat ***out)
+{
+	size_t i, n = 0, all = cs_core_nlocks(c);
+	const struct cs_lockstat **v = calloc(all ? all : 1, sizeof(*v));
+
+	*out = v;
+	if (!v)
+		return 0;
+	for (i = 0; i < all; i++)
+		if (cs_core_lock(c, i)->waits)
+			v[n++] = cs_core_lock(c, i);
+	qsort(v, n, sizeof(*v), by_wait_desc);
+	return n;
+}
+
+void cs_locks_json(struct cs_jsonw *w, const struct cs_core *c)
+{
+	const struct cs_lockstat **v;
+	size_t i, n = cs_locks_sorted(c, &v);
+	unsigned int j, k;
+
+	cs_json_key(w, "locks");
+	cs_json_arr_begin(w);
+	for (i = 0; i < n; i++) {
+		const struct cs_lockstat *l = v[i];
+		struct cs_topk_ent e[CS_TOPK];
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)l->addr);
+		cs_json_obj_begin(w);
+		cs_json_kstr(w, "address", addr);
+		cs_json_kstr(w, "symbol", l->name);
+		cs_json_kstr(w, "kind", cs_lock_kind_name(l->kind));
+		cs_json_kstr(w, "space", l->space == CS_SPACE_KERNEL ? "kernel" : "user");
+		if (l->space == CS_SPACE_USER)
+			cs_json_ku64(w, "pid", l->pid);
+		cs_json_ku64(w, "waits", l->waits);
+		cs_json_ku64(w, "wait_ns", l->wait_ns);
+		cs_json_ku64(w, "max_wait_ns", l->max_wait_ns);
+		cs_json_ku64(w, "attempts", l->attempts);
+		cs_json_key(w, "waiters");
+		cs_json_arr_begin(w);
+		for (j = 0; j < l->nwaiters; j++)
+			cs_json_u64(w, l->waiters[j]);
+		cs_json_arr_end(w);
+		cs_json_key(w, "releasers");
+		cs_json_arr_begin(w);
+		k = cs_topk_sorted(&l->releasers, e);
+		for (j = 0; j < k; j++) {
+			const char *reason = cs_releaser_reason(e[j].key);
+
+			cs_json_obj_begin(w);
+			cs_json_ku64(w, "tid", reason ? 0 : e[j].key);
+			if (reason)
+				cs_json_kstr(w, "reason", reason);
+			cs_json_ku64(w, "count", e[j].count);
+			cs_json_obj_end(w);
+		}
+		cs_json_arr_end(w);
+		cs_json_obj_end(w);
+	}
+	cs_json_arr_end(w);
+	free(v);
 }
 
 void cs_summary_json(struct cs_jsonw *w, const struct cs_core *c, unsigned int ncpus)
@@ -190,4 +306,5 @@ void cs_summary_json(struct cs_jsonw *w, const struct cs_core *c, unsigned int n
 		cs_view_free(&v);
 	}
 	cs_json_arr_end(w);
+	cs_locks_json(w, c);
 }

@@ -41,5 +41,14 @@ const char *cs_syscall_name(int nr);
  */
 void cs_summary_json(struct cs_jsonw *w, const struct cs_core *c, unsigned int ncpus);
 void cs_totals_json(struct cs_jsonw *w, const struct cs_totals *t);
+/* The "locks" array: contended locks, most waited-on first. */
+void cs_locks_json(struct cs_jsonw *w, const struct cs_core *c);
+
+/* Locks with at least one wait, sorted by total wait (caller frees). */
+size_t cs_locks_sorted(const struct cs_core *c, const struct cs_lockstat ***out);
+/* A lock's display name: its symbol, or its address. */
+const char *cs_lock_label(const struct cs_lockstat *l, char *buf, size_t len);
+/* "timeout", "signal", ... for a non-thread releaser key, NULL for a thread. */
+const char *cs_releaser_reason(uint64_t key);
 
 #endif

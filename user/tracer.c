@@ -21,7 +21,60 @@ struct cs_tracer {
 	unsigned int ncpus;
 	uint64_t bad;
 	uint64_t *percpu; /* scratch for the stats map */
+	bool has_futex;
 };
+
+/*
+ * Optional programs, switched on or off from this one table: lock tracing
+ * can be turned off, and a classic syscall tracepoint is only loaded when
+ * this kernel has it (futex_wait and friends are recent).
+ */
+static const struct feature {
+	const char *prefix; /* programs whose name starts with this */
+	bool locks;         /* part of lock tracing (--no-locks) */
+} features[] = {
+	{ "cs_contention_", true },
+	{ "cs_enter_futex", true },
+	{ "cs_exit_futex", true },
+};
+
+static const char *const tracefs_roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+
+/* Does tracefs have this syscall tracepoint ("sys_enter_futex_wait")? */
+static bool have_syscall_tp(const char *name)
+{
+	char path[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(tracefs_roots) / sizeof(tracefs_roots[0]); i++) {
+		snprintf(path, sizeof(path), "%s/events/syscalls/%s", tracefs_roots[i], name);
+		if (!access(path, F_OK))
+			return true;
+	}
+	return false;
+}
+
+static void select_programs(struct cs_tracer *t, const struct cs_tracer_opts *o)
+{
+	struct bpf_program *prog;
+	size_t i;
+
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		const char *name = bpf_program__name(prog);
+		const char *sec = bpf_program__section_name(prog);
+		bool load = true;
+
+		for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+			if (!strncmp(name, features[i].prefix, strlen(features[i].prefix)) &&
+			    features[i].locks && o->no_locks)
+				load = false;
+		if (load && !strncmp(sec, "tracepoint/syscalls/", 20))
+			load = have_syscall_tp(sec + 20);
+		if (load && !strcmp(name, "cs_enter_futex"))
+			t->has_futex = true;
+		bpf_program__set_autoload(prog, load);
+	}
+}
 
 static bool verbose_libbpf;
 
@@ -84,6 +137,7 @@ int cs_tracer_open(struct cs_tracer **out, const struct cs_tracer_opts *o,
 	t->skel->rodata->track_all = o->track_all;
 	t->skel->rodata->wakeup_bytes = rb / 8;
 	bpf_map__set_max_entries(t->skel->maps.events, (uint32_t)rb);
+	select_programs(t, o);
 	ret = concscope_bpf__load(t->skel);
 	if (ret) {
 		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
@@ -167,6 +221,11 @@ uint64_t cs_tracer_bad_records(const struct cs_tracer *t)
 	return t->bad;
 }
 
+bool cs_tracer_has_futex(const struct cs_tracer *t)
+{
+	return t->has_futex;
+}
+
 unsigned int cs_tracer_ncpus(const struct cs_tracer *t)
 {
 	return t->ncpus;
@@ -183,6 +242,18 @@ static uint32_t fd_id(int fd)
 	return info.id;
 }
 
+/* The skeleton keeps one link per program, in program order. */
+static struct bpf_link *link_of(const struct cs_tracer *t, const struct bpf_program *prog)
+{
+	const struct bpf_object_skeleton *s = t->skel->skeleton;
+	int i;
+
+	for (i = 0; s && i < s->prog_cnt; i++)
+		if (*s->progs[i].prog == prog)
+			return *s->progs[i].link;
+	return NULL;
+}
+
 void cs_tracer_print_ids(const struct cs_tracer *t, FILE *f)
 {
 	struct bpf_program *prog;
@@ -190,7 +261,15 @@ void cs_tracer_print_ids(const struct cs_tracer *t, FILE *f)
 
 	fprintf(f, "concscope: bpf ids: progs");
 	bpf_object__for_each_program(prog, t->skel->obj)
-		fprintf(f, " %u", fd_id(bpf_program__fd(prog)));
+		if (bpf_program__fd(prog) >= 0)
+			fprintf(f, " %u", fd_id(bpf_program__fd(prog)));
+	fprintf(f, " links");
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		struct bpf_link *l = link_of(t, prog);
+
+		if (l)
+			fprintf(f, " %u", fd_id(bpf_link__fd(l)));
+	}
 	fprintf(f, " maps");
 	bpf_object__for_each_map(map, t->skel->obj)
 		if (bpf_map__fd(map) >= 0)

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "symbols.h"
+
+struct sym {
+	uint64_t addr, size;
+	char *name;
+};
+
+struct segment {
+	uint64_t off, vaddr, filesz;
+};
+
+struct elf_syms {
+	char *path;
+	struct sym *syms;
+	size_t n;
+	struct segment *segs;
+	size_t nsegs;
+};
+
+struct cs_symcache {
+	struct elf_syms *files;
+	size_t nfiles;
+	struct sym *ksyms;
+	size_t nksyms;
+	bool kloaded;
+};
+
+struct cs_symcache *cs_symcache_new(void)
+{
+	return calloc(1, sizeof(struct cs_symcache));
+}
+
+static void free_syms(struct sym *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(s[i].name);
+	free(s);
+}
+
+void cs_symcache_free(struct cs_symcache **scp)
+{
+	struct cs_symcache *sc = *scp;
+	size_t i;
+
+	if (!sc)
+		return;
+	for (i = 0; i < sc->nfiles; i++) {
+		free(sc->files[i].path);
+		free_syms(sc->files[i].syms, sc->files[i].n);
+		free(sc->files[i].segs);
+	}
+	free(sc->files);
+	free_syms(sc->ksyms, sc->nksyms);
+	free(sc);
+	*scp = NULL;
+}
+
+static int by_addr(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The symbol containing addr (or the nearest below, when sized 0). */
+static const struct sym *find_sym(const struct sym *s, size_t n, uint64_t addr, bool need_size)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (s[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	/* several symbols may share an address: prefer one that covers addr */
+	for (hi = lo; hi-- > 0 && s[hi].addr == s[lo - 1].addr;)
+		if (!need_size || addr < s[hi].addr + s[hi].size)
+			return &s[hi];
+	return NULL;
+}
+
+static int add_sym(struct sym **v, size_t *n, size_t *cap, uint64_t addr, uint64_t size,
+		   const char *name)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+		void *p = realloc(*v, nc * sizeof(**v));
+
+		if (!p)
+			return -ENOMEM;
+		*v = p;
+		*cap = nc;
+	}
+	(*v)[*n].addr = addr;
+	(*v)[*n].size = size;
+	(*v)[*n].name = strdup(name);
+	if (!(*v)[*n].name)
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+static void read_symtab(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh, struct elf_syms *f, size_t *cap)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t i, count;
+
+	if (!data || !sh->sh_entsize)
+		return;
+	count = sh->sh_size / sh->sh_entsize;
+	for (i = 0; i < count; i++) {
+		GElf_Sym sym;
+		const char *name;
+		int type;
+
+		if (!gelf_getsym(data, (int)i, &sym))
+			continue;
+		type = GELF_ST_TYPE(sym.st_info);
+		if ((type != STT_OBJECT && type != STT_FUNC && type != STT_TLS) || !sym.st_value)
+			continue;
+		name = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (name && *name)
+			add_sym(&f->syms, &f->n, cap, sym.st_value, sym.st_size, name);
+	}
+}
+
+static int load_elf(struct elf_syms *f)
+{
+	Elf_Scn *scn = NULL, *dynsym = NULL, *symtab = NULL;
+	GElf_Shdr sh, dsh, ssh;
+	size_t cap = 0, i, nph;
+	Elf *elf;
+	int fd;
+
+	elf_version(EV_CURRENT);
+	fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		if (elf)
+			elf_end(elf);
+		close(fd);
+		return -EINVAL;
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB) {
+			symtab = scn;
+			ssh = sh;
+		} else if (sh.sh_type == SHT_DYNSYM) {
+			dynsym = scn;
+			dsh = sh;
+		}
+	}
+	if (symtab)
+		read_symtab(elf, symtab, &ssh, f, &cap);
+	else if (dynsym)
+		read_symtab(elf, dynsym, &dsh, f, &cap);
+	if (!elf_getphdrnum(elf, &nph) && nph) {
+		f->segs = calloc(nph, sizeof(*f->segs));
+		for (i = 0; f->segs && i < nph; i++) {
+			GElf_Phdr ph;
+
+			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+				f->segs[f->nsegs++] = (struct segment){ ph.p_offset, ph.p_vaddr, ph.p_filesz };
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	qsort(f->syms, f->n, sizeof(*f->syms), by_addr);
+	return 0;
+}
+
+static struct elf_syms *get_file(struct cs_symcache *sc, const char *path)
+{
+	struct elf_syms *f;
+	size_t i;
+	void *p;
+
+	for (i = 0; i < sc->nfiles; i++)
+		if (!strcmp(sc->files[i].path, path))
+			return &sc->files[i];
+	p = realloc(sc->files, (sc->nfiles + 1) * sizeof(*sc->files));
+	if (!p)
+		return NULL;
+	sc->files = p;
+	f = &sc->files[sc->nfiles++];
+	memset(f, 0, sizeof(*f));
+	f->path = strdup(path);
+	if (f->path)
+		load_elf(f); /* a file we cannot read just has no symbols */
+	return f;
+}
+
+int cs_sym_elf(struct cs_symcache *sc, const char *path, uint64_t file_off, char *out,
+	       size_t len)
+{
+	struct elf_syms *f = get_file(sc, path);
+	const struct sym *s;
+	uint64_t vaddr = file_off;
+	size_t i;
+
+	if (!f)
+		return -ENOMEM;
+	for (i = 0; i < f->nsegs; i++) {
+		if (file_off >= f->segs[i].off && file_off < f->segs[i].off + f->segs[i].filesz) {
+			vaddr = file_off - f->segs[i].off + f->segs[i].vaddr;
+			break;
+		}
+	}
+	/* .bss lies past the file: use the last segment's mapping */
+	if (i == f->nsegs && f->nsegs) {
+		const struct segment *last = &f->segs[f->nsegs - 1];
+
+		if (file_off >= last->off)
+			vaddr = file_off - last->off + last->vaddr;
+	}
+	s = find_sym(f->syms, f->n, vaddr, true);
+	if (!s)
+		return -ENOENT;
+	if (vaddr == s->addr)
+		snprintf(out, len, "%s", s->name);
+	else
+		snprintf(out, len, "%s+0x%" PRIx64, s->name, vaddr - s->addr);
+	return 0;
+}
+
+int cs_sym_user(struct cs_symcache *sc, pid_t pid, uint64_t addr, char *out, size_t len)
+{
+	char path[64], line[4096];
+	FILE *f;
+	int ret = -ENOENT;
+
+	snprintf(out, len, "0x%" PRIx64, addr);
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end, off;
+		char file[4096] = "";
+		const char *base;
+
+		if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %4095[^\n]", &start, &end, &off,
+			   file) < 3)
+			continue;
+		if (addr < start || addr >= end)
+			continue;
+		if (file[0] == '/') {
+			ret = cs_sym_elf(sc, file, addr - start + off, out, len);
+			if (!ret)
+				break;
+			base = strrchr(file, '/') + 1;
+			snprintf(out, len, "%s+0x%llx", base, (unsigned long long)(addr - start + off));
+		} else if (file[0]) {
+			snprintf(out, len, "%s+0x%llx", file, (unsigned long long)(addr - start));
+		}
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+static void load_kallsyms(struct cs_symcache *sc)
+{
+	size_t cap = 0;
+	char line[512];
+	FILE *f;
+
+	sc->kloaded = true;
+	f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a;
+		char type, name[256];
+
+		if (sscanf(line, "%llx %c %255s", &a, &type, name) != 3 || !a)
+			continue;
+		if (type == 't' || type == 'T')
+			add_sym(&sc->ksyms, &sc->nksyms, &cap, a, 0, name);
+	}
+	fclose(f);
+	qsort(sc->ksyms, sc->nksyms, sizeof(*sc->ksyms), by_addr);
+}
+
+const char *cs_sym_kernel(struct cs_symcache *sc, uint64_t ip, uint64_t *off)
+{
+	const struct sym *s;
+
+	if (!sc->kloaded)
+		load_kallsyms(sc);
+	s = find_sym(sc->ksyms, sc->nksyms, ip, false);
+	if (!s)
+		return NULL;
+	if (off)
+		*off = ip - s->addr;
+	return s->name;
+}
+
+/* Functions that are the locking machinery itself, not who asked for it. */
+static bool lock_internal(const char *name)
+{
+	static const char *const prefixes[] = {
+		"_raw_", "__raw_", "queued_", "__pv_queued", "native_queued", "do_raw_",
+		"rwsem_", "down_", "__down", "up_", "mutex_", "__mutex", "rt_mutex", "__rt_mutex",
+		"percpu_down", "__percpu_down", "osq_", "rt_spin", "rt_read", "rt_write",
+		"_einittext", "bpf_",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+void cs_sym_kernel_lock(struct cs_symcache *sc, const uint64_t *stack, unsigned int n,
+			int mmap_lock, char *out, size_t len)
+{
+	const char *caller = NULL;
+	unsigned int i;
+
+	for (i = 0; i < n && !caller; i++) {
+		const char *name = cs_sym_kernel(sc, stack[i], NULL);
+
+		if (name && !lock_internal(name))
+			caller = name;
+	}
+	if (mmap_lock)
+		snprintf(out, len, "mmap_lock in %s", caller ? caller : "?");
+	else if (caller)
+		snprintf(out, len, "lock in %s", caller);
+	else
+		snprintf(out, len, "kernel lock");
+}

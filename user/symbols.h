@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * symbols.h: names for lock addresses. User addresses resolve through
+ * /proc/PID/maps to the mapped ELF file and its symbol table (.symtab, else
+ * .dynsym); kernel code addresses through /proc/kallsyms' text symbols.
+ * Symbol tables are loaded once per file and kept.
+ */
+#ifndef CS_SYMBOLS_H
+#define CS_SYMBOLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct cs_symcache;
+
+struct cs_symcache *cs_symcache_new(void);
+void cs_symcache_free(struct cs_symcache **sc);
+
+/* "symbol+0xoff", "file+0xoff", "[heap]+0xoff" or "0xaddr"; 0 if resolved to a symbol. */
+int cs_sym_user(struct cs_symcache *sc, pid_t pid, uint64_t addr, char *out, size_t len);
+
+/* Kernel text symbol for ip ("func+0xoff"), NULL if unknown. */
+const char *cs_sym_kernel(struct cs_symcache *sc, uint64_t ip, uint64_t *off);
+
+/*
+ * Name a contended kernel lock from the stack at contention_begin: the
+ * first caller outside the locking code ("mmap_lock in do_user_addr_fault"
+ * when it is the task's mmap_lock).
+ */
+void cs_sym_kernel_lock(struct cs_symcache *sc, const uint64_t *stack, unsigned int n,
+			int mmap_lock, char *out, size_t len);
+
+/* Look up an address in an ELF file's symbols (exposed for tests). */
+int cs_sym_elf(struct cs_symcache *sc, const char *path, uint64_t file_off, char *out,
+	       size_t len);
+
+#endif
