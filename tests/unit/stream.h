@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include "core.h"
@@ -90,6 +91,54 @@ static inline void info(struct cs_core *c, uint64_t ts, uint32_t tid, uint32_t p
 	e.state = (uint8_t)state;
 	e.syscall = -1;
 	snprintf(e.comm, sizeof(e.comm), "t%u", tid);
+	cs_core_feed(c, &e.h);
+}
+
+static inline void fx_enter(struct cs_core *c, uint64_t ts, uint32_t tid, uint32_t pid,
+			    unsigned int nr, uint64_t uaddr, uint32_t op, uint32_t val)
+{
+	struct cs_futex e;
+
+	hdr(&e.h, CS_EV_FUTEX_ENTER, sizeof(e), ts, 0, tid, pid);
+	e.h.aux = (uint16_t)nr;
+	e.uaddr = uaddr;
+	e.op = op;
+	e.val = val;
+	cs_core_feed(c, &e.h);
+}
+
+static inline void fx_exit(struct cs_core *c, uint64_t ts, uint32_t tid, uint32_t pid,
+			   unsigned int nr, int64_t ret)
+{
+	struct cs_futex e;
+
+	hdr(&e.h, CS_EV_FUTEX_EXIT, sizeof(e), ts, 0, tid, pid);
+	e.h.aux = (uint16_t)nr;
+	e.ret = ret;
+	cs_core_feed(c, &e.h);
+}
+
+static inline void klock(struct cs_core *c, uint64_t ts, unsigned int kind, uint32_t tid,
+			 uint32_t pid, uint64_t addr, unsigned int flags, int ret)
+{
+	struct cs_lock e;
+
+	hdr(&e.h, kind, sizeof(e), ts, 0, tid, pid);
+	e.h.aux = (uint16_t)flags;
+	e.addr = addr;
+	e.ret = ret;
+	cs_core_feed(c, &e.h);
+}
+
+static inline void lock_name(struct cs_core *c, uint64_t ts, uint32_t pid, unsigned int space,
+			     uint64_t addr, const char *name)
+{
+	struct cs_lock_name e;
+
+	hdr(&e.h, CS_EV_LOCK_NAME, sizeof(e), ts, 0, pid, pid);
+	e.h.aux = (uint16_t)space;
+	e.addr = addr;
+	snprintf(e.name, sizeof(e.name), "%s", name);
 	cs_core_feed(c, &e.h);
 }
 
