@@ -53,7 +53,7 @@ CORE_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(CORE_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(APP_SRCS)) $(BUILD)/obj/syscalls.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.c))
-WORKLOAD_BINS := $(BUILD)/cs-workload $(BUILD)/cs-ioserver
+WORKLOAD_BINS := $(if $(wildcard workloads/cs-workload.c),$(BUILD)/cs-workload $(BUILD)/cs-ioserver)
 
 .DELETE_ON_ERROR:
 .PHONY: all test test-unit test-integration demo install uninstall clean
