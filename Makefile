@@ -45,7 +45,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(BUILD) -Ibpf
 CORE_SRCS := user/state.c user/hist.c user/topk.c user/core.c user/reorder.c \
 	user/decode.c user/parse.c
 # Output and platform modules around it.
-APP_SRCS := user/render.c user/jsonw.c user/summary.c user/procfs.c user/outfile.c \
+APP_SRCS := user/render.c user/jsonw.c user/summary.c user/models.c user/procfs.c user/outfile.c \
 	user/symbols.c user/tracer.c user/session.c user/cli.c user/main.c
 GEN_SRCS := $(BUILD)/syscalls.c
 

@@ -4,7 +4,9 @@
  * like: parse, check, trace, report.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "jsonw.h"
+#include "models.h"
 #include "outfile.h"
 #include "procfs.h"
 #include "render.h"
@@ -44,13 +47,14 @@ struct opts {
 	size_t rb_bytes;
 	bool verbose, track_all, quiet, no_locks;
 	const char *dump_path;
+	struct cs_models_cfg models;
 	pid_t pid;
 	uint64_t duration_ns;
 };
 
 enum {
 	OPT_JSON = 256, OPT_READY_FD, OPT_COLOR, OPT_LANES, OPT_BUFSZ, OPT_BTF, OPT_QUIET,
-	OPT_DUMP, OPT_NO_LOCKS,
+	OPT_DUMP, OPT_NO_LOCKS, OPT_MODEL, OPT_WORK, OPT_TASKS, OPT_LANG, OPT_SIZE,
 };
 
 #define COMMON_LONGOPTS \
@@ -296,14 +300,58 @@ static bool runnable(const char *argv0)
 
 static void run_usage(FILE *f)
 {
-	fprintf(f, "Usage: concscope run [OPTIONS] -- CMD [ARGS...]\n\n"
+	fprintf(f, "Usage: concscope run [OPTIONS] -- CMD [ARGS...]\n"
+		   "       concscope run --model=MODEL [--work=WORK] [--tasks=N] [--lang=c|python]\n\n"
 		   "Start CMD held before exec until tracing is live, then trace it and every\n"
 		   "process and thread it creates until it exits. CMD's output passes through;\n"
 		   "under sudo it runs as the invoking user. Ctrl-C is passed on to CMD.\n\n"
-		   "Options:\n%s\n"
+		   "With --model, run the bundled workloads instead: the same job done by many\n"
+		   "processes, many threads, threads behind one global lock (like CPython's\n"
+		   "GIL) or one thread with an event loop; each is traced like CMD, then they\n"
+		   "are compared side by side. With no CMD and no --model: --model=all.\n\n"
+		   "Options:\n"
+		   "      --model MODEL     processes, threads, threads-gil, async, or all\n"
+		   "      --work WORK       cpu (sum a long sequence), io (requests to a local\n"
+		   "                        server answering after 10 ms) or mixed; default:\n"
+		   "                        cpu and io for all, cpu for one model\n"
+		   "      --tasks N         tasks the job is split into, 1..64 (default 4)\n"
+		   "      --size N          cpu/mixed job size in units of 65536 numbers\n"
+		   "      --lang LANG       c (default) or python (/usr/bin/python3: the real GIL)\n"
+		   "  -o, --output FILE     write a Perfetto trace\n"
+		   "%s\n"
 		   "Examples:\n"
+		   "  sudo concscope run                              compare all models\n"
+		   "  sudo concscope run --model=async --work=io      one model's timeline\n"
+		   "  sudo concscope run --model=threads --lang=python\n"
 		   "  sudo concscope run -- python3 -c 'import time; time.sleep(1)'\n"
 		   "  sudo concscope run --json out.json -- make -j2\n", common_help);
+}
+
+static int run_opt(struct opts *o, int c, const char *arg)
+{
+	unsigned long v;
+
+	switch (c) {
+	case OPT_MODEL: o->models.model = arg; return 1;
+	case OPT_WORK: o->models.work = arg; return 1;
+	case OPT_LANG: o->models.lang = arg; return 1;
+	case OPT_TASKS:
+		if (cs_parse_uint(arg, 1, 64, &v)) {
+			cs_err("--tasks needs a number from 1 to 64, not '%s'", arg);
+			return -1;
+		}
+		o->models.tasks = (unsigned int)v;
+		return 1;
+	case OPT_SIZE:
+		if (cs_parse_uint(arg, 1, 1ul << 24, &v)) {
+			cs_err("--size needs a number from 1 to 16777216, not '%s'", arg);
+			return -1;
+		}
+		o->models.size = v;
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 static int parse_common(const char *cmd, int argc, char **argv, struct opts *o,
@@ -332,9 +380,227 @@ static int parse_common(const char *cmd, int argc, char **argv, struct opts *o,
 	return 0;
 }
 
+/* A bundled program next to this binary (build tree) or in libexec (installed). */
+static int find_bundled(const char *rel_build, const char *rel_installed, char *out, size_t len)
+{
+	char exe[PATH_MAX - 64], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return -ENOENT;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = 0;
+	snprintf(out, len, "%s/%s", exe, rel_build);
+	if (!access(out, R_OK))
+		return 0;
+	snprintf(out, len, "%s/%s", exe, rel_installed);
+	return access(out, R_OK) ? -ENOENT : 0;
+}
+
+struct server {
+	pid_t pid;
+	int in_fd;   /* closing it stops the server */
+	unsigned int port;
+};
+
+/* Start cs-ioserver, untraced, and read the port it listens on. */
+static int start_server(const char *path, struct server *srv)
+{
+	int in[2], out[2];
+	char line[32];
+	ssize_t n;
+	size_t got = 0;
+
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		return -errno;
+	srv->pid = fork();
+	if (srv->pid < 0)
+		return -errno;
+	if (srv->pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		signal(SIGINT, SIG_IGN); /* Ctrl-C is for the model; the server is stopped after */
+		cs_drop_to_invoker();
+		execl(path, path, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	srv->in_fd = in[1];
+	while (got < sizeof(line) - 1 && (n = read(out[0], line + got, sizeof(line) - 1 - got)) > 0) {
+		got += (size_t)n;
+		if (memchr(line, '\n', got))
+			break;
+	}
+	close(out[0]);
+	line[got] = 0;
+	srv->port = (unsigned int)strtoul(line, NULL, 10);
+	return srv->port ? 0 : -EIO;
+}
+
+static void stop_server(struct server *srv)
+{
+	if (srv->pid <= 0)
+		return;
+	close(srv->in_fd);
+	kill(srv->pid, SIGTERM);
+	waitpid(srv->pid, NULL, 0);
+	srv->pid = 0;
+}
+
+/* The workload's command line for one run. */
+static int model_argv(const struct cs_model_run *r, const struct cs_models_cfg *cfg,
+		      unsigned int port, char **argv, char bufs[][96], char prog[PATH_MAX])
+{
+	static char python[] = "/usr/bin/python3";
+	int n = 0, b = 0;
+	bool py = !strcmp(r->lang, "python");
+
+	if (py) {
+		if (access("/usr/bin/python3", X_OK)) {
+			cs_err("--lang=python needs Debian's /usr/bin/python3 (tools/setup.sh installs it)");
+			return -ENOENT;
+		}
+		if (find_bundled("../workloads/python/cs_workload.py",
+				 "../share/concscope/cs_workload.py", prog, PATH_MAX)) {
+			cs_err("cannot find the python workloads (cs_workload.py)");
+			return -ENOENT;
+		}
+		argv[n++] = python;
+	} else if (find_bundled("cs-workload", "../libexec/concscope/cs-workload", prog, PATH_MAX)) {
+		cs_err("cannot find the bundled workloads (cs-workload): run 'make' first");
+		return -ENOENT;
+	}
+	argv[n++] = prog;
+	snprintf(bufs[b], 96, "--model=%s", r->model);
+	argv[n++] = bufs[b++];
+	snprintf(bufs[b], 96, "--work=%s", r->work);
+	argv[n++] = bufs[b++];
+	snprintf(bufs[b], 96, "--tasks=%u", r->tasks);
+	argv[n++] = bufs[b++];
+	if (cfg->size) {
+		snprintf(bufs[b], 96, "--size=%lu", cfg->size);
+		argv[n++] = bufs[b++];
+	}
+	if (port) {
+		snprintf(bufs[b], 96, "--server=127.0.0.1:%u", port);
+		argv[n++] = bufs[b++];
+	}
+	argv[n] = NULL;
+	return 0;
+}
+
+/* Trace one bundled model; its server (for io work) runs untraced. */
+static int run_one_model(struct cs_session *s, struct cs_model_run *r,
+			 const struct cs_models_cfg *cfg)
+{
+	struct server srv = { 0 };
+	char *argv[12] = { 0 }, bufs[6][96], err[512] = "", srvpath[PATH_MAX], prog[PATH_MAX];
+	int ret;
+
+	if (strcmp(r->work, "cpu")) {
+		if (find_bundled("cs-ioserver", "../libexec/concscope/cs-ioserver", srvpath,
+				 sizeof(srvpath)) || start_server(srvpath, &srv)) {
+			cs_err("cannot start the I/O server (cs-ioserver)");
+			stop_server(&srv);
+			return -EIO;
+		}
+	}
+	ret = model_argv(r, cfg, srv.port, argv, bufs, prog);
+	if (!ret) {
+		char mark[48];
+
+		snprintf(mark, sizeof(mark), "%s %s %s", r->model, r->work, r->lang);
+		cs_session_mark(s, CS_MARK_MODEL_BEGIN, 0, mark);
+		ret = cs_session_run(s, argv, &r->core, &r->status, err, sizeof(err));
+		cs_session_mark(s, CS_MARK_MODEL_END, r->status, mark);
+		if (ret)
+			cs_err("%s", err);
+		r->ok = !ret && r->status == 0;
+	}
+	stop_server(&srv);
+	return ret;
+}
+
+static int run_models(struct opts *o)
+{
+	struct cs_model_run runs[CS_MAX_JOBS];
+	struct cs_session *s = NULL;
+	struct cs_session_opts so;
+	struct outputs out;
+	char err[512] = "";
+	int n, i, rc, failed = 0;
+	unsigned int ncpus;
+
+	if (!o->models.model)
+		o->models.model = "all";
+	if (!o->models.lang)
+		o->models.lang = "c";
+	n = cs_models_plan(&o->models, runs, CS_MAX_JOBS, err, sizeof(err));
+	if (n < 0) {
+		cs_err("%s", err);
+		return CS_EXIT_USAGE;
+	}
+	rc = check_env(o);
+	if (rc)
+		return rc;
+	rc = open_outputs(&out, o);
+	if (rc)
+		return rc;
+	so = session_opts(o, &out);
+	if (cs_session_open(&s, &so, err, sizeof(err))) {
+		cs_err("%s", err);
+		close_outputs(&out, false, &rc);
+		return CS_EXIT_FAIL;
+	}
+	ncpus = cs_session_ncpus(s);
+	for (i = 0; i < n && !cs_session_interrupted(); i++) {
+		if (run_one_model(s, &runs[i], &o->models) && !runs[i].core) {
+			failed = 1;
+			break;
+		}
+		cs_model_title(&runs[i]);
+		show(runs[i].core, o, ncpus, runs[i].title);
+		fputc('\n', stdout);
+		fflush(stdout);
+		failed |= !runs[i].ok;
+	}
+	n = i;
+	cs_session_close(&s);
+	if (n > 1)
+		cs_models_compare(stdout, runs, (size_t)n, cs_term_color(stdout, o->color), ncpus);
+	if (out.json.f) {
+		struct cs_jsonw w;
+
+		cs_json_init(&w, out.json.f);
+		cs_json_obj_begin(&w);
+		cs_json_kstr(&w, "concscope_version", CS_VERSION);
+		cs_json_ku64(&w, "ncpus", ncpus);
+		cs_models_json(&w, runs, (size_t)n, ncpus);
+		cs_json_obj_end(&w);
+	}
+	close_outputs(&out, true, &rc);
+	for (i = 0; i < n; i++)
+		cs_core_free(&runs[i].core);
+	if (failed)
+		cs_err("a workload failed its own check of the result (see its output above)");
+	return rc ? rc : failed ? CS_EXIT_FAIL : CS_EXIT_OK;
+}
+
 int cs_cmd_run(int argc, char **argv)
 {
-	static const struct option longopts[] = { COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		{ "model", required_argument, NULL, OPT_MODEL },
+		{ "work", required_argument, NULL, OPT_WORK },
+		{ "tasks", required_argument, NULL, OPT_TASKS },
+		{ "lang", required_argument, NULL, OPT_LANG },
+		{ "size", required_argument, NULL, OPT_SIZE },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct cs_session *s = NULL;
 	struct cs_core *core = NULL;
 	struct outputs out;
@@ -346,12 +612,18 @@ int cs_cmd_run(int argc, char **argv)
 	unsigned int ncpus;
 
 	opts_init(&o);
-	rc = parse_common("run", argc, argv, &o, "+:o:avh", longopts, NULL, run_usage);
+	rc = parse_common("run", argc, argv, &o, "+:o:avh", longopts, run_opt, run_usage);
 	if (rc)
 		return rc == -1000 ? CS_EXIT_OK : -rc;
 	cmd = argv + optind;
-	if (!*cmd) {
-		cs_err("nothing to run: give a command after '--' (see 'concscope run --help')");
+	if (*cmd && o.models.model) {
+		cs_err("give either a command or --model, not both");
+		return CS_EXIT_USAGE;
+	}
+	if (!*cmd || o.models.model)
+		return run_models(&o);
+	if (o.models.work || o.models.lang || o.models.tasks || o.models.size) {
+		cs_err("--work, --tasks, --size and --lang go with --model");
 		return CS_EXIT_USAGE;
 	}
 	if (!runnable(cmd[0])) {

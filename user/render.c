@@ -264,7 +264,8 @@ static void lockwait_line(FILE *f, const struct cs_core *c, const struct cs_thre
 		const struct cs_lockstat *l = cs_core_lock(c, (size_t)e[i].key);
 		unsigned int k;
 
-		if (!l || l->kind == CS_LK_JOIN)
+		/* joins are sleeping; a lock under 1% of the thread's time is noise here */
+		if (!l || l->kind == CS_LK_JOIN || e[i].ns * 100 < alive_ns(t))
 			continue;
 		cs_fmt_ns(buf, sizeof(buf), e[i].ns);
 		fprintf(f, "%16s waited on %s (%s) %s x%llu", "", cs_lock_label(l, label, sizeof(label)),

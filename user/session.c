@@ -365,7 +365,7 @@ static struct cs_core *end(struct cs_session *s, uint64_t end_ts)
 	return c;
 }
 
-static void drop_privileges(void)
+void cs_drop_to_invoker(void)
 {
 	const char *uid = getenv("SUDO_UID"), *gid = getenv("SUDO_GID");
 	const char *user = getenv("SUDO_USER");
@@ -393,7 +393,7 @@ static void child_exec(char *const argv[], int go, int errp, const sigset_t *old
 	if (read(go, &c, 1) != 1)
 		_exit(126); /* concscope gave up before tracing started */
 	close(go);
-	drop_privileges();
+	cs_drop_to_invoker();
 	execvp(argv[0], argv);
 	e = errno;
 	(void)!write(errp, &e, sizeof(e)); /* else the parent sees EOF and exit 127 */

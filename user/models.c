@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "models.h"
+#include "render.h"
+#include "summary.h"
+
+static const char *const all_models[] = { "processes", "threads", "threads-gil", "async" };
+static const char *const all_works[] = { "cpu", "io", "mixed" };
+
+static bool one_of(const char *s, const char *const *set, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(s, set[i]))
+			return true;
+	return false;
+}
+
+int cs_models_plan(const struct cs_models_cfg *cfg, struct cs_model_run *runs, size_t max,
+		   char *err, size_t errlen)
+{
+	bool all = !strcmp(cfg->model, "all"), py = !strcmp(cfg->lang, "python");
+	const char *works[2];
+	size_t nworks = 0, n = 0, w, m;
+
+	if (!all && !one_of(cfg->model, all_models, 4)) {
+		snprintf(err, errlen, "unknown model '%s' (processes, threads, threads-gil, async or all)",
+			 cfg->model);
+		return -EINVAL;
+	}
+	if (strcmp(cfg->lang, "c") && !py) {
+		snprintf(err, errlen, "unknown language '%s' (c or python)", cfg->lang);
+		return -EINVAL;
+	}
+	if (py && !strcmp(cfg->model, "threads-gil")) {
+		snprintf(err, errlen, "--lang=python has no threads-gil model: CPython's threads "
+			 "already run behind its GIL (use --model=threads)");
+		return -EINVAL;
+	}
+	if (cfg->work && !one_of(cfg->work, all_works, 3)) {
+		snprintf(err, errlen, "unknown work '%s' (cpu, io or mixed)", cfg->work);
+		return -EINVAL;
+	}
+	if (cfg->work)
+		works[nworks++] = cfg->work;
+	else {
+		works[nworks++] = "cpu";
+		if (all)
+			works[nworks++] = "io";
+	}
+	for (w = 0; w < nworks; w++) {
+		for (m = 0; m < 4; m++) {
+			const char *model = all_models[m];
+
+			if (!all && strcmp(model, cfg->model))
+				continue;
+			if (py && !strcmp(model, "threads-gil"))
+				continue;
+			if (n == max)
+				return (int)n;
+			memset(&runs[n], 0, sizeof(runs[n]));
+			runs[n].model = model;
+			runs[n].work = works[w];
+			runs[n].lang = py ? "python" : "c";
+			runs[n].tasks = cfg->tasks ? cfg->tasks : 4;
+			runs[n].status = -1;
+			n++;
+		}
+	}
+	return (int)n;
+}
+
+void cs_core_shape(const struct cs_core *c, size_t *nprocs, size_t *nthreads)
+{
+	struct cs_view v;
+
+	*nprocs = *nthreads = 0;
+	if (cs_view_build(&v, c))
+		return;
+	*nprocs = v.nprocs;
+	*nthreads = v.nthreads;
+	cs_view_free(&v);
+}
+
+void cs_model_title(struct cs_model_run *r)
+{
+	size_t np = 0, nt = 0;
+
+	if (r->core)
+		cs_core_shape(r->core, &np, &nt);
+	snprintf(r->title, sizeof(r->title), "%s%s: %zu process%s x %zu thread%s, %s work%s",
+		 r->model, strcmp(r->lang, "c") ? " (python)" : "", np, np == 1 ? "" : "es", nt,
+		 nt == 1 ? "" : "s", r->work, r->ok ? "" : " [FAILED]");
+}
+
+/* ---- measured figures of one run ---- */
+
+struct figures {
+	size_t nprocs, nthreads;
+	uint64_t wall, cpu, all, ready, blocked, lock, vcsw, icsw;
+	double par;
+	uint64_t loop_blocked; /* async: blocked in anything but its event wait */
+	const char *loop_call;
+};
+
+static bool event_wait(const char *name)
+{
+	return !strcmp(name, "epoll_wait") || !strcmp(name, "epoll_pwait") ||
+	       !strcmp(name, "epoll_pwait2") || !strcmp(name, "poll") || !strcmp(name, "ppoll") ||
+	       !strcmp(name, "select") || !strcmp(name, "pselect6");
+}
+
+static void measure(const struct cs_model_run *r, struct figures *fg)
+{
+	struct cs_totals t;
+	size_t i;
+
+	memset(fg, 0, sizeof(*fg));
+	if (!r->core)
+		return;
+	cs_core_totals(r->core, &t);
+	cs_core_shape(r->core, &fg->nprocs, &fg->nthreads);
+	fg->wall = cs_core_duration(r->core);
+	fg->cpu = t.ns[CS_ST_RUNNING];
+	fg->ready = t.ns[CS_ST_READY];
+	fg->blocked = t.ns[CS_ST_SLEEP] + t.ns[CS_ST_IO];
+	fg->lock = t.ns[CS_ST_LOCK];
+	fg->all = fg->cpu + fg->ready + fg->blocked + fg->lock;
+	fg->vcsw = t.nvcsw;
+	fg->icsw = t.nivcsw;
+	fg->par = t.parallelism;
+	if (strcmp(r->model, "async"))
+		return;
+	/* the busiest thread is the loop; what else did it block in? */
+	for (i = 0; i < cs_core_nthreads(r->core); i++) {
+		const struct cs_thread *th = cs_core_thread(r->core, i);
+		struct cs_topk_ent e[CS_TOPK];
+		unsigned int k, n = cs_topk_sorted(&th->blocked, e);
+		uint64_t top = 0;
+
+		for (k = 0; k < n; k++) {
+			const char *name = e[k].key ? cs_syscall_name((int)e[k].key - 1) : "-";
+
+			if (event_wait(name))
+				continue;
+			fg->loop_blocked += e[k].ns;
+			if (e[k].ns > top) {
+				top = e[k].ns;
+				fg->loop_call = e[k].key ? cs_syscall_name((int)e[k].key - 1) : "a page fault";
+			}
+		}
+	}
+}
+
+static double pct(uint64_t a, uint64_t b)
+{
+	return b ? 100.0 * (double)a / (double)b : 0;
+}
+
+static void row(FILE *f, const struct cs_model_run *r, const struct figures *fg)
+{
+	char wall[16], cpu[16], lock[16], shape[16];
+	double secs = (double)fg->wall / 1e9;
+
+	cs_fmt_ns(wall, sizeof(wall), fg->wall);
+	cs_fmt_ns(cpu, sizeof(cpu), fg->cpu);
+	cs_fmt_ns(lock, sizeof(lock), fg->lock);
+	snprintf(shape, sizeof(shape), "%zux%zu", fg->nprocs, fg->nthreads);
+	fprintf(f, "%-12s %-5s %7s %9s %9s %5.2f %5.1f %5.1f %5.1f %9s %7llu %7llu %8.0f%s\n",
+		r->model, r->work, shape, wall, cpu, fg->par, pct(fg->cpu, fg->all),
+		pct(fg->ready, fg->all), pct(fg->blocked, fg->all), lock,
+		(unsigned long long)fg->vcsw, (unsigned long long)fg->icsw,
+		secs > 0 ? (double)(fg->vcsw + fg->icsw) / secs : 0, r->ok ? "" : "  FAILED");
+}
+
+static const struct cs_model_run *find(const struct cs_model_run *runs, const struct figures *fg,
+				       size_t n, const char *model, const char *work,
+				       const struct figures **out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(runs[i].model, model) && !strcmp(runs[i].work, work) && runs[i].core) {
+			*out = &fg[i];
+			return &runs[i];
+		}
+	}
+	return NULL;
+}
+
+/* Which models used several CPUs, and which could not. */
+static void find_parallel(FILE *f, const struct cs_model_run *runs, const struct figures *fg,
+			  size_t n, const char *work, unsigned int ncpus)
+{
+	char multi[256] = "", single[256] = "";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *dst = fg[i].par >= 1.5 ? multi : fg[i].par <= 1.2 ? single : NULL;
+		size_t len;
+
+		if (strcmp(runs[i].work, work) || !runs[i].core || !dst)
+			continue;
+		len = strlen(dst);
+		snprintf(dst + len, 256 - len, "%s%s %.2f", len ? ", " : "", runs[i].model, fg[i].par);
+	}
+	if (multi[0])
+		fprintf(f, "- %s work: more than one of the %u CPUs was used by %s (parallelism).\n",
+			work, ncpus, multi);
+	if (single[0])
+		fprintf(f, "- %s work: about one CPU at a time for %s: one lock or one thread "
+			"runs one task at a time.\n", work, single);
+}
+
+static void find_gil(FILE *f, const struct cs_model_run *runs, const struct figures *fg, size_t n,
+		     const char *work)
+{
+	const struct figures *g, *t;
+
+	if (!find(runs, fg, n, "threads-gil", work, &g))
+		return;
+	fprintf(f, "- %s work: threads-gil spent %.0f%% of its threads' time waiting for its lock",
+		work, pct(g->lock, g->all));
+	if (find(runs, fg, n, "threads", work, &t) && t->vcsw)
+		fprintf(f, " and switched voluntarily %.0fx as often as threads (%llu vs %llu)",
+			(double)g->vcsw / (double)t->vcsw, (unsigned long long)g->vcsw,
+			(unsigned long long)t->vcsw);
+	fprintf(f, ".\n");
+}
+
+static void find_io(FILE *f, const struct cs_model_run *runs, const struct figures *fg, size_t n,
+		    const char *work)
+{
+	const struct figures *a, *t;
+	double lo = 100, hi = 0;
+	size_t i;
+
+	if (find(runs, fg, n, "async", work, &a) && find(runs, fg, n, "threads", work, &t)) {
+		char aw[16], tw[16];
+
+		cs_fmt_ns(aw, sizeof(aw), a->wall);
+		cs_fmt_ns(tw, sizeof(tw), t->wall);
+		fprintf(f, "- %s work: async took %s with %zu thread and %llu switches; threads took "
+			"%s with %zu threads and %llu switches.\n", work, aw, a->nthreads,
+			(unsigned long long)(a->vcsw + a->icsw), tw, t->nthreads,
+			(unsigned long long)(t->vcsw + t->icsw));
+	}
+	for (i = 0; i < n; i++) {
+		double b;
+
+		if (strcmp(runs[i].work, work) || !runs[i].core)
+			continue;
+		b = pct(fg[i].blocked + fg[i].lock, fg[i].all);
+		lo = b < lo ? b : lo;
+		hi = b > hi ? b : hi;
+	}
+	if (hi > 0)
+		fprintf(f, "- %s work: the models were blocked %.0f%% to %.0f%% of their threads' time: "
+			"%s\n", work, lo, hi, lo >= 50 ? "waiting, not computing, is what they do."
+			: "they mostly computed.");
+}
+
+static void find_async_loop(FILE *f, const struct cs_model_run *runs, const struct figures *fg,
+			    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char b[16];
+
+		if (strcmp(runs[i].model, "async") || !runs[i].core)
+			continue;
+		cs_fmt_ns(b, sizeof(b), fg[i].loop_blocked);
+		if (fg[i].loop_blocked * 100 > fg[i].wall)
+			fprintf(f, "- %s work: async's loop blocked %s outside its event wait, most in "
+				"%s: a blocking call stalls every task on the loop.\n", runs[i].work, b,
+				fg[i].loop_call ? fg[i].loop_call : "?");
+		else
+			fprintf(f, "- %s work: async's loop blocked only in its event wait (%s elsewhere).\n",
+				runs[i].work, b);
+	}
+}
+
+static void find_fastest(FILE *f, const struct cs_model_run *runs, const struct figures *fg,
+			 size_t n, const char *work)
+{
+	size_t i, best = n;
+	char w[16];
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(runs[i].work, work) && runs[i].core &&
+		    (best == n || fg[i].wall < fg[best].wall))
+			best = i;
+	if (best == n)
+		return;
+	cs_fmt_ns(w, sizeof(w), fg[best].wall);
+	fprintf(f, "- %s work: fastest was %s (%s).\n", work, runs[best].model, w);
+}
+
+void cs_models_compare(FILE *f, const struct cs_model_run *runs, size_t n, bool color,
+		       unsigned int ncpus)
+{
+	struct figures fg[CS_MAX_JOBS];
+	const char *works[3];
+	size_t i, j, nworks = 0;
+
+	if (n > CS_MAX_JOBS)
+		n = CS_MAX_JOBS;
+	for (i = 0; i < n; i++) {
+		measure(&runs[i], &fg[i]);
+		for (j = 0; j < nworks && strcmp(works[j], runs[i].work); j++)
+			;
+		if (j == nworks && nworks < 3)
+			works[nworks++] = runs[i].work;
+	}
+	fprintf(f, "\n%scomparison%s (PxT = processes x threads; %% of all threads' time)\n",
+		color ? "\033[1m" : "", color ? "\033[0m" : "");
+	fprintf(f, "%-12s %-5s %7s %9s %9s %5s %5s %5s %5s %9s %7s %7s %8s\n", "MODEL", "WORK", "PxT",
+		"WALL", "CPU", "PAR", "RUN%", "RDY%", "BLK%", "LOCK", "VCSW", "ICSW", "SW/s");
+	for (i = 0; i < n; i++)
+		row(f, &runs[i], &fg[i]);
+	fprintf(f, "\nfindings (from the numbers above):\n");
+	for (j = 0; j < nworks; j++) {
+		find_fastest(f, runs, fg, n, works[j]);
+		if (!strcmp(works[j], "cpu"))
+			find_parallel(f, runs, fg, n, works[j], ncpus);
+		find_gil(f, runs, fg, n, works[j]);
+		if (strcmp(works[j], "cpu"))
+			find_io(f, runs, fg, n, works[j]);
+	}
+	find_async_loop(f, runs, fg, n);
+}
+
+void cs_models_json(struct cs_jsonw *w, const struct cs_model_run *runs, size_t n,
+		    unsigned int ncpus)
+{
+	struct cs_totals sum, t;
+	uint64_t dur = 0;
+	size_t i;
+	unsigned int s;
+
+	memset(&sum, 0, sizeof(sum));
+	cs_json_key(w, "models");
+	cs_json_arr_begin(w);
+	for (i = 0; i < n; i++) {
+		if (!runs[i].core)
+			continue;
+		cs_core_totals(runs[i].core, &t);
+		for (s = 0; s < CS_NACC; s++)
+			sum.ns[s] += t.ns[s];
+		sum.nvcsw += t.nvcsw;
+		sum.nivcsw += t.nivcsw;
+		sum.migrations += t.migrations;
+		sum.wakeups += t.wakeups;
+		dur += cs_core_duration(runs[i].core);
+		cs_json_obj_begin(w);
+		cs_json_kstr(w, "model", runs[i].model);
+		cs_json_kstr(w, "work", runs[i].work);
+		cs_json_kstr(w, "lang", runs[i].lang);
+		cs_json_ku64(w, "tasks", runs[i].tasks);
+		cs_json_key(w, "ok");
+		cs_json_bool(w, runs[i].ok);
+		cs_json_ku64(w, "wall_ns", cs_core_duration(runs[i].core));
+		cs_json_ku64(w, "cpu_ns", t.ns[CS_ST_RUNNING]);
+		cs_summary_json(w, runs[i].core, ncpus);
+		cs_json_obj_end(w);
+	}
+	cs_json_arr_end(w);
+	sum.running_ns = sum.ns[CS_ST_RUNNING];
+	sum.parallelism = dur ? (double)sum.running_ns / (double)dur : 0;
+	cs_totals_json(w, &sum);
+}
