@@ -1,0 +1,132 @@
+"""Faults: signals, concurrent instances, loss, descendants, privileges, cleanup."""
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import CONCSCOPE, prog, run_concscope, threads_of
+
+pytestmark = pytest.mark.usefixtures("needs_bpf")
+
+
+def bpf_ids(stderr):
+    m = re.search(r"bpf ids: progs ([\d ]*) links ([\d ]*) maps ([\d ]*)", stderr)
+    assert m, stderr
+    return {kind: [int(x) for x in m.group(i).split()]
+            for i, kind in ((1, "prog"), (2, "link"), (3, "map"))}
+
+
+def assert_released(ids, seconds=5.0):
+    """None of this instance's programs, links or maps is left (the kernel frees lazily)."""
+    deadline = time.monotonic() + seconds
+    for kind, lst in ids.items():
+        for i in lst:
+            while True:
+                r = subprocess.run(["bpftool", kind, "show", "id", str(i)], capture_output=True)
+                if r.returncode != 0:
+                    break
+                assert time.monotonic() < deadline, f"{kind} {i} still in the kernel"
+                time.sleep(0.1)
+
+
+def start(args, **kw):
+    r, w = os.pipe()
+    p = subprocess.Popen([CONCSCOPE, args[0], "-v", "--color", "never", "--ready-fd", str(w),
+                          *args[1:]], pass_fds=(w,), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, **kw)
+    os.close(w)
+    assert os.read(r, 16) == b"ready\n"
+    os.close(r)
+    return p
+
+
+def test_normal_exit_leaves_nothing_attached():
+    p = subprocess.run([CONCSCOPE, "run", "-v", "--", "true"], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0
+    ids = bpf_ids(p.stderr)
+    assert ids["prog"] and ids["link"] and ids["map"]
+    assert_released(ids)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_signals_during_attach_end_with_a_summary(sig):
+    child = subprocess.Popen([prog("mixer"), "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "o.json")
+            p = start(["attach", "-p", str(child.pid), "--json", out])
+            p.send_signal(sig)
+            so, se = p.communicate(timeout=30)
+            assert p.returncode == 0, se
+            assert "total: parallelism" in so
+            with open(out) as f:
+                js = json.load(f)
+            assert len(threads_of(js)) == 3
+            assert [f for f in os.listdir(d) if f.startswith(".")] == []
+            assert_released(bpf_ids(se))
+        assert child.poll() is None  # attach never harms its target
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_signal_before_tracing_starts_still_summarises():
+    # SIGTERM arrives while the BPF programs load: the run ends cleanly, not half-way
+    p = subprocess.Popen([CONCSCOPE, "run", "--color", "never", "--", prog("sleeper"), "1", "10"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.send_signal(signal.SIGTERM)
+    so, se = p.communicate(timeout=30)
+    assert p.returncode in (0, -signal.SIGTERM), se
+    if p.returncode == 0:
+        assert "total: parallelism" in so
+
+
+def test_two_instances_at_once_work_independently():
+    a = start(["run", "--", prog("sleeper"), "10", "50"])
+    b = start(["run", "--", prog("spinner"), "0.5", "1"])
+    oa, ea = a.communicate(timeout=60)
+    ob, eb = b.communicate(timeout=60)
+    assert a.returncode == 0 and b.returncode == 0, (ea, eb)
+    assert "sleeper" in oa and "spinner" not in oa.split("total:")[0]
+    assert "spinner" in ob and "sleeper" not in ob
+    assert set(bpf_ids(ea)["prog"]).isdisjoint(bpf_ids(eb)["prog"])
+    assert_released(bpf_ids(ea))
+    assert_released(bpf_ids(eb))
+
+
+def test_ring_buffer_overflow_is_counted_and_shown():
+    p, js = run_concscope(["run", "--buffer-size=4096", "--", prog("mixer"), "2", "0.5"])
+    assert p.returncode == 0, p.stderr
+    assert js["lost_events"] > 0
+    assert re.search(r"[1-9]\d* lost", p.stdout)
+
+
+def test_descendants_exiting_mid_recording_are_kept():
+    script = f"{prog('spinner')} 0.2 1 & {prog('sleeper')} 10 40; wait"
+    p, js = run_concscope(["run", "--", "sh", "-c", script])
+    assert p.returncode == 0, p.stderr
+    comms = {pr["comm"] for pr in js["processes"]}
+    assert {"sh", "spinner", "sleeper"} <= comms, comms
+    spinner = [pr for pr in js["processes"] if pr["comm"] == "spinner"][0]
+    assert len(spinner["threads"]) == 2
+    assert max(t["running_ns"] + t["ready_ns"] for t in spinner["threads"]) >= 0.15e9
+
+
+def test_under_sudo_the_command_runs_as_the_invoking_user():
+    env = dict(os.environ, SUDO_UID="65534", SUDO_GID="65534", SUDO_USER="nobody")
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o777)
+        out = os.path.join(d, "o.json")
+        p = subprocess.run([CONCSCOPE, "run", "--json", out, "--", "id", "-u"], env=env,
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.splitlines()[0].strip() == "65534"
+        st = os.stat(out)
+        assert (st.st_uid, st.st_gid) == (65534, 65534)
