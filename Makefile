@@ -44,12 +44,15 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(BUILD) -Ibpf
 # The pure core: no BPF, no files, no terminal. Unit-tested alone.
 CORE_SRCS := user/state.c user/hist.c user/topk.c user/core.c user/reorder.c \
 	user/decode.c user/parse.c
+# The Perfetto trace writer and reader (pure encoding, file I/O only).
+PF_SRCS := $(wildcard user/pb.c user/pftrace.c)
 # Output and platform modules around it.
 APP_SRCS := user/render.c user/jsonw.c user/summary.c user/models.c user/procfs.c user/outfile.c \
 	user/symbols.c user/tracer.c user/session.c user/cli.c user/main.c
 GEN_SRCS := $(BUILD)/syscalls.c
 
 CORE_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(CORE_SRCS))
+PF_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(PF_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(APP_SRCS)) $(BUILD)/obj/syscalls.o
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.c))
@@ -95,7 +98,7 @@ $(BUILD)/obj/syscalls.o: $(BUILD)/syscalls.c
 
 $(BUILD)/obj/tracer.o: $(BUILD)/concscope.skel.h
 
-$(BUILD)/concscope: $(CORE_OBJS) $(APP_OBJS)
+$(BUILD)/concscope: $(CORE_OBJS) $(PF_OBJS) $(APP_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBBPF_LIBS) -lm -o $@.tmp && mv $@.tmp $@
 
@@ -116,7 +119,7 @@ $(BUILD)/tests/progs/%: tests/progs/%.c tests/progs/snap.h
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -pthread $< -o $@.tmp && mv $@.tmp $@
 
 # ---- unit tests: one cmocka binary per module ----
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) $(BUILD)/obj/render.o $(BUILD)/obj/jsonw.o $(BUILD)/obj/summary.o $(BUILD)/obj/syscalls.o
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) $(PF_OBJS) $(BUILD)/obj/render.o $(BUILD)/obj/jsonw.o $(BUILD)/obj/summary.o $(BUILD)/obj/models.o $(BUILD)/obj/syscalls.o
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(CMOCKA_LIBS) -lm -o $@.tmp && mv $@.tmp $@
@@ -132,14 +135,21 @@ test: test-unit test-integration
 demo: all
 	$(BUILD)/concscope run --model=all
 
-install: $(BUILD)/concscope
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/concscope
+install: $(BUILD)/concscope $(WORKLOAD_BINS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/concscope \
+		$(DESTDIR)$(PREFIX)/share/concscope $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BUILD)/concscope $(DESTDIR)$(PREFIX)/bin/concscope
 	install -m 755 $(WORKLOAD_BINS) $(DESTDIR)$(PREFIX)/libexec/concscope/
+	install -m 644 workloads/python/cs_workload.py $(DESTDIR)$(PREFIX)/share/concscope/
+	install -m 644 doc/concscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/concscope.1
+	install -m 644 tools/concscope.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/concscope
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/concscope
-	rm -rf $(DESTDIR)$(PREFIX)/libexec/concscope
+	rm -f $(DESTDIR)$(PREFIX)/bin/concscope $(DESTDIR)$(PREFIX)/share/man/man1/concscope.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/concscope
+	rm -rf $(DESTDIR)$(PREFIX)/libexec/concscope $(DESTDIR)$(PREFIX)/share/concscope
 
 clean:
 	rm -rf $(BUILD)
