@@ -286,6 +286,7 @@ void cs_summary_json(struct cs_jsonw *w, const struct cs_core *c, unsigned int n
 	cs_json_ku64(w, "ncpus", ncpus);
 	cs_json_ku64(w, "events", st->events);
 	cs_json_ku64(w, "lost_events", st->lost_events);
+	cs_json_ku64(w, "late_events", st->late_events);
 	cs_totals_json(w, &tot);
 	cs_json_key(w, "processes");
 	cs_json_arr_begin(w);

@@ -29,6 +29,14 @@ static inline void snap(const char *label)
 	FILE *f;
 	size_t n;
 
+	/*
+	 * schedstat's run time is the task's sum_exec_runtime, which the
+	 * kernel folds in only at ticks and switches; asking for the thread's
+	 * CPU clock brings it up to date first.
+	 */
+	struct timespec cpu;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
 	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
 	f = fopen(path, "r");
 	if (f) {
