@@ -43,9 +43,9 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I$(BUILD) -Ibpf
 
 # The pure core: no BPF, no files, no terminal. Unit-tested alone.
 CORE_SRCS := user/state.c user/hist.c user/topk.c user/core.c user/reorder.c \
-	user/decode.c user/parse.c
+	user/decode.c user/parse.c user/replay.c
 # The Perfetto trace writer and reader (pure encoding, file I/O only).
-PF_SRCS := $(wildcard user/pb.c user/pftrace.c)
+PF_SRCS := user/pb.c user/pftrace.c
 # Output and platform modules around it.
 APP_SRCS := user/render.c user/jsonw.c user/summary.c user/models.c user/procfs.c user/outfile.c \
 	user/symbols.c user/tracer.c user/session.c user/cli.c user/main.c
