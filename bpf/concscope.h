@@ -162,6 +162,15 @@ enum cs_mark_kind {
 	CS_MARK_MODEL_END = 4,
 	CS_MARK_TRACK = 5, /* h.tid's thread group is tracked from h.ts on */
 	CS_MARK_CMD_EXIT = 6, /* value: the command's wait status */
+	/*
+	 * A segment is what one core was fed: from SEGMENT_BEGIN to SEGMENT_END
+	 * (value: the end time the core was finished with). A saved trace is
+	 * replayed segment by segment into fresh cores.
+	 */
+	CS_MARK_SEGMENT_BEGIN = 7,
+	CS_MARK_SEGMENT_END = 8,
+	CS_MARK_ARG = 9,      /* text: one argument of the traced command; value: its index */
+	CS_MARK_ATTACH = 10,  /* value: the pid attach traced */
 };
 
 #define CS_MARK_TEXT 48

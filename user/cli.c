@@ -14,12 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
 #include "jsonw.h"
 #include "models.h"
 #include "outfile.h"
+#include "pftrace.h"
+#include "replay.h"
 #include "procfs.h"
 #include "render.h"
 #include "session.h"
@@ -178,24 +181,58 @@ static int check_env(const struct opts *o)
 struct outputs {
 	struct cs_outfile json;
 	struct cs_outfile dump;
+	struct cs_pf_writer *trace;
+	const char *trace_path;
 };
+
+static int trace_feed(void *ctx, const struct cs_hdr *ev)
+{
+	return cs_pf_feed(ctx, ev);
+}
+
+/* Create the Perfetto trace (a temporary sibling until it is complete). */
+static int open_trace(struct outputs *out, const char *path, const struct opts *o)
+{
+	struct utsname u;
+	struct cs_pf_meta meta = { .ncpus = cs_possible_cpus(), .track_all = o->track_all };
+	struct stat st;
+	int ret;
+
+	uname(&u);
+	meta.sysname = u.sysname;
+	meta.release = u.release;
+	meta.version = u.version;
+	meta.machine = u.machine;
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		cs_err("output path '%s' is a directory", path);
+		return -EISDIR;
+	}
+	ret = cs_pf_open(&out->trace, path, &meta);
+	if (ret) {
+		cs_err("cannot write '%s': %s", path, strerror(-ret));
+		return ret;
+	}
+	out->trace_path = path;
+	return 0;
+}
 
 static int open_outputs(struct outputs *out, const struct opts *o)
 {
 	char err[512];
 
 	memset(out, 0, sizeof(*out));
-	if (o->trace_path) {
-		cs_err("-o (Perfetto traces) is not available in this build yet");
-		return CS_EXIT_USAGE;
-	}
 	if (o->json_path && cs_outfile_open(&out->json, o->json_path, err, sizeof(err))) {
 		cs_err("%s", err);
+		return CS_EXIT_USAGE;
+	}
+	if (o->trace_path && open_trace(out, o->trace_path, o)) {
+		cs_outfile_close(&out->json, false, NULL, 0);
 		return CS_EXIT_USAGE;
 	}
 	if (o->dump_path && cs_outfile_open(&out->dump, o->dump_path, err, sizeof(err))) {
 		cs_err("%s", err);
 		cs_outfile_close(&out->json, false, NULL, 0);
+		cs_pf_close(&out->trace, false);
 		return CS_EXIT_USAGE;
 	}
 	return CS_EXIT_OK;
@@ -213,6 +250,17 @@ static void close_outputs(struct outputs *out, bool commit, int *rc)
 		cs_err("%s", err);
 		*rc = CS_EXIT_FAIL;
 	}
+	if (out->trace) {
+		int ret = cs_pf_close(&out->trace, commit);
+
+		if (ret) {
+			cs_err("cannot write '%s': %s; no trace was left behind", out->trace_path,
+			       strerror(-ret));
+			*rc = CS_EXIT_FAIL;
+		} else if (commit) {
+			cs_chown_to_invoker(out->trace_path);
+		}
+	}
 }
 
 static struct cs_session_opts session_opts(const struct opts *o, const struct outputs *out)
@@ -221,6 +269,7 @@ static struct cs_session_opts session_opts(const struct opts *o, const struct ou
 		.tracer = { .track_all = o->track_all, .rb_bytes = o->rb_bytes,
 			    .btf_path = o->btf, .verbose = o->verbose, .no_locks = o->no_locks },
 		.dump = out->dump.f,
+		.sink = { .feed = out->trace ? trace_feed : NULL, .ctx = out->trace },
 		.ready_fd = o->ready_fd,
 		.progress = !o->quiet && isatty(STDERR_FILENO),
 		.verbose = o->verbose,
@@ -241,7 +290,7 @@ static int exit_code_of(int status)
 }
 
 static void write_json(FILE *f, const struct cs_core *c, unsigned int ncpus, char **argv,
-		       pid_t pid, int status)
+		       pid_t pid)
 {
 	struct cs_jsonw w;
 	int i;
@@ -255,12 +304,23 @@ static void write_json(FILE *f, const struct cs_core *c, unsigned int ncpus, cha
 		for (i = 0; argv[i]; i++)
 			cs_json_str(&w, argv[i]);
 		cs_json_arr_end(&w);
-		cs_json_ki64(&w, "exit_status", exit_code_of(status));
+		cs_json_ki64(&w, "exit_status", exit_code_of(cs_core_cmd_status(c)));
 	} else {
 		cs_json_ku64(&w, "pid", (uint64_t)pid);
 	}
 	cs_summary_json(&w, c, ncpus);
 	cs_json_obj_end(&w);
+}
+
+static void run_title(char *title, size_t len, const char *cmd, int status)
+{
+	int code = exit_code_of(status);
+
+	if (code < 0)
+		snprintf(title, len, "%s: left running", cmd);
+	else
+		snprintf(title, len, "%s: exited with status %d%s", cmd, code,
+			 code > 128 ? " (killed by a signal)" : "");
 }
 
 static void show(const struct cs_core *c, const struct opts *o, unsigned int ncpus,
@@ -511,9 +571,9 @@ static int run_one_model(struct cs_session *s, struct cs_model_run *r,
 	}
 	ret = model_argv(r, cfg, srv.port, argv, bufs, prog);
 	if (!ret) {
-		char mark[48];
+		char mark[CS_MARK_TEXT];
 
-		snprintf(mark, sizeof(mark), "%s %s %s", r->model, r->work, r->lang);
+		cs_model_mark_text(r, mark, sizeof(mark));
 		cs_session_mark(s, CS_MARK_MODEL_BEGIN, 0, mark);
 		ret = cs_session_run(s, argv, &r->core, &r->status, err, sizeof(err));
 		cs_session_mark(s, CS_MARK_MODEL_END, r->status, mark);
@@ -523,6 +583,19 @@ static int run_one_model(struct cs_session *s, struct cs_model_run *r,
 	}
 	stop_server(&srv);
 	return ret;
+}
+
+static void write_models_json(FILE *f, const struct cs_model_run *runs, size_t n,
+			      unsigned int ncpus)
+{
+	struct cs_jsonw w;
+
+	cs_json_init(&w, f);
+	cs_json_obj_begin(&w);
+	cs_json_kstr(&w, "concscope_version", CS_VERSION);
+	cs_json_ku64(&w, "ncpus", ncpus);
+	cs_models_json(&w, runs, n, ncpus);
+	cs_json_obj_end(&w);
 }
 
 static int run_models(struct opts *o)
@@ -572,16 +645,8 @@ static int run_models(struct opts *o)
 	cs_session_close(&s);
 	if (n > 1)
 		cs_models_compare(stdout, runs, (size_t)n, cs_term_color(stdout, o->color), ncpus);
-	if (out.json.f) {
-		struct cs_jsonw w;
-
-		cs_json_init(&w, out.json.f);
-		cs_json_obj_begin(&w);
-		cs_json_kstr(&w, "concscope_version", CS_VERSION);
-		cs_json_ku64(&w, "ncpus", ncpus);
-		cs_models_json(&w, runs, (size_t)n, ncpus);
-		cs_json_obj_end(&w);
-	}
+	if (out.json.f)
+		write_models_json(out.json.f, runs, (size_t)n, ncpus);
 	close_outputs(&out, true, &rc);
 	for (i = 0; i < n; i++)
 		cs_core_free(&runs[i].core);
@@ -652,17 +717,12 @@ int cs_cmd_run(int argc, char **argv)
 	cs_session_close(&s);
 	{
 		char title[256];
-		int code = exit_code_of(status);
 
-		snprintf(title, sizeof(title), "%s: %s", cmd[0],
-			 code < 0 ? "left running" : code == 0 ? "exited with status 0" : "");
-		if (code > 0)
-			snprintf(title, sizeof(title), "%s: exited with status %d%s", cmd[0], code,
-				 code > 128 ? " (killed by a signal)" : "");
+		run_title(title, sizeof(title), cmd[0], cs_core_cmd_status(core));
 		show(core, &o, ncpus, title);
 	}
 	if (out.json.f)
-		write_json(out.json.f, core, ncpus, cmd, 0, status);
+		write_json(out.json.f, core, ncpus, cmd, 0);
 	close_outputs(&out, true, &rc);
 	cs_core_free(&core);
 	return rc;
@@ -766,8 +826,120 @@ int cs_cmd_attach(int argc, char **argv)
 	snprintf(title, sizeof(title), "pid %d", o.pid);
 	show(core, &o, ncpus, title);
 	if (out.json.f)
-		write_json(out.json.f, core, ncpus, NULL, o.pid, -1);
+		write_json(out.json.f, core, ncpus, NULL, o.pid);
 	close_outputs(&out, true, &rc);
 	cs_core_free(&core);
+	return rc;
+}
+
+static void report_usage(FILE *f)
+{
+	fprintf(f, "Usage: concscope report FILE [--json OUT] [--lanes N] [--color WHEN]\n\n"
+		   "Read a trace written with -o and recompute the timeline, tables and summary\n"
+		   "through the same code as the live run: the numbers (and --json) are the same.\n"
+		   "Needs no privileges.\n\n"
+		   "Options:\n"
+		   "      --json FILE       write the summary as JSON\n"
+		   "      --lanes N         draw the N busiest threads (default 24)\n"
+		   "      --color WHEN      auto, always or never\n"
+		   "  -h, --help            this help\n\n"
+		   "Examples:\n"
+		   "  sudo concscope run -o models.pftrace --model=all && concscope report models.pftrace\n"
+		   "  concscope report trace.pftrace --json summary.json\n");
+}
+
+static int report_opt(struct opts *o, int c, const char *arg)
+{
+	(void)o;
+	(void)arg;
+	return c == OPT_JSON || c == OPT_LANES || c == OPT_COLOR ? 0 : -1;
+}
+
+/* Print and write what one replayed file held: models, or one run or attach. */
+static void report_show(struct cs_replay *r, const struct opts *o, unsigned int ncpus, FILE *json)
+{
+	struct cs_model_run runs[CS_MAX_JOBS];
+	size_t i, nm = 0;
+	char title[256];
+
+	for (i = 0; i < r->nsegs && nm < CS_MAX_JOBS; i++) {
+		if (!r->segs[i]->is_model)
+			continue;
+		runs[nm] = r->segs[i]->model;
+		runs[nm].core = r->segs[i]->core;
+		cs_model_title(&runs[nm]);
+		show(runs[nm].core, o, ncpus, runs[nm].title);
+		fputc('\n', stdout);
+		nm++;
+	}
+	if (nm) {
+		if (nm > 1)
+			cs_models_compare(stdout, runs, nm, cs_term_color(stdout, o->color), ncpus);
+		if (json)
+			write_models_json(json, runs, nm, ncpus);
+		return;
+	}
+	for (i = 0; i < r->nsegs; i++) {
+		struct cs_segment *g = r->segs[i];
+
+		if (g->argc)
+			run_title(title, sizeof(title), g->argv[0], cs_core_cmd_status(g->core));
+		else
+			snprintf(title, sizeof(title), "pid %ld", g->pid);
+		show(g->core, o, ncpus, title);
+		if (json && i == r->nsegs - 1)
+			write_json(json, g->core, ncpus, g->argc ? g->argv : NULL, (pid_t)g->pid);
+	}
+}
+
+int cs_cmd_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", required_argument, NULL, OPT_JSON },
+		{ "lanes", required_argument, NULL, OPT_LANES },
+		{ "color", required_argument, NULL, OPT_COLOR },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cs_core_cfg cfg = { 0 };
+	struct cs_pf_info info;
+	struct cs_replay r;
+	struct outputs out;
+	char err[512] = "";
+	struct opts o;
+	int rc;
+
+	opts_init(&o);
+	rc = parse_common("report", argc, argv, &o, ":h", longopts, report_opt, report_usage);
+	if (rc)
+		return rc == -1000 ? CS_EXIT_OK : -rc;
+	if (optind != argc - 1) {
+		cs_err(optind >= argc ? "report needs a trace file (see 'concscope report --help')" :
+		       "report takes one trace file (see 'concscope report --help')");
+		return CS_EXIT_USAGE;
+	}
+	/* check the whole file before anything is printed */
+	if (cs_pf_read_info(argv[optind], NULL, NULL, &info, err, sizeof(err))) {
+		cs_err("%s: %s", argv[optind], err);
+		return CS_EXIT_TARGET;
+	}
+	rc = open_outputs(&out, &o);
+	if (rc)
+		return rc;
+	cfg.track_all = info.track_all;
+	cfg.tl_width_ns = info.tl_width_ns;
+	cs_replay_init(&r, &cfg);
+	if (cs_pf_read(argv[optind], cs_replay_emit, &r, err, sizeof(err)) || r.error) {
+		cs_err("%s: %s", argv[optind], *err ? err : "out of memory");
+		cs_replay_free(&r);
+		close_outputs(&out, false, &rc);
+		return CS_EXIT_TARGET;
+	}
+	cs_replay_finish(&r, info.end_ts);
+	if (!r.nsegs)
+		cs_err("%s holds no recording (it was stopped before tracing started)", argv[optind]);
+	report_show(&r, &o, info.ncpus, out.json.f);
+	close_outputs(&out, true, &rc);
+	cs_replay_free(&r);
 	return rc;
 }

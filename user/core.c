@@ -822,6 +822,8 @@ static void on_switch(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
 	next = e->next_tid ? tracked_thread(c, e->next_tid, e->next_pid, ts) : NULL;
 	if (next)
 		switch_in(c, next, e->h.cpu, ts);
+	/* entering a run queue may have grown (moved) the CPU array */
+	cpu = &c->cpus[e->h.cpu];
 	cpu->cur = e->next_tid;
 	cpu->since = ts;
 	cpu->known = true;

@@ -11,6 +11,7 @@ static const struct {
 } cmds[] = {
 	{ "run", cs_cmd_run, "run a command (or the bundled models) and trace it" },
 	{ "attach", cs_cmd_attach, "trace a running process" },
+	{ "report", cs_cmd_report, "recompute the summary from a saved trace (no root needed)" },
 };
 
 static void usage(FILE *f)

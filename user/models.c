@@ -224,7 +224,7 @@ static void find_gil(FILE *f, const struct cs_model_run *runs, const struct figu
 		return;
 	fprintf(f, "- %s work: threads-gil spent %.0f%% of its threads' time waiting for its lock",
 		work, pct(g->lock, g->all));
-	if (find(runs, fg, n, "threads", work, &t) && t->vcsw)
+	if (find(runs, fg, n, "threads", work, &t) && t->vcsw && g->vcsw >= 2 * t->vcsw)
 		fprintf(f, " and switched voluntarily %.0fx as often as threads (%llu vs %llu)",
 			(double)g->vcsw / (double)t->vcsw, (unsigned long long)g->vcsw,
 			(unsigned long long)t->vcsw);
@@ -287,17 +287,26 @@ static void find_async_loop(FILE *f, const struct cs_model_run *runs, const stru
 static void find_fastest(FILE *f, const struct cs_model_run *runs, const struct figures *fg,
 			 size_t n, const char *work)
 {
-	size_t i, best = n;
-	char w[16];
+	size_t i, best = n, worst = n;
+	char w[16], w2[16];
 
-	for (i = 0; i < n; i++)
-		if (!strcmp(runs[i].work, work) && runs[i].core &&
-		    (best == n || fg[i].wall < fg[best].wall))
+	for (i = 0; i < n; i++) {
+		if (strcmp(runs[i].work, work) || !runs[i].core)
+			continue;
+		if (best == n || fg[i].wall < fg[best].wall)
 			best = i;
+		if (worst == n || fg[i].wall > fg[worst].wall)
+			worst = i;
+	}
 	if (best == n)
 		return;
 	cs_fmt_ns(w, sizeof(w), fg[best].wall);
-	fprintf(f, "- %s work: fastest was %s (%s).\n", work, runs[best].model, w);
+	cs_fmt_ns(w2, sizeof(w2), fg[worst].wall);
+	if (fg[worst].wall * 100 <= fg[best].wall * 105)
+		fprintf(f, "- %s work: every model took about as long (%s to %s).\n", work, w, w2);
+	else
+		fprintf(f, "- %s work: fastest was %s (%s; slowest %s, %s).\n", work,
+			runs[best].model, w, runs[worst].model, w2);
 }
 
 void cs_models_compare(FILE *f, const struct cs_model_run *runs, size_t n, bool color,

@@ -220,3 +220,24 @@ void cs_comm_of_path(const char *path, char comm[CS_COMM_LEN])
 	memset(comm, 0, CS_COMM_LEN);
 	strncpy(comm, base ? base + 1 : path, CS_COMM_LEN - 1);
 }
+
+unsigned int cs_possible_cpus(void)
+{
+	char buf[256], *p;
+	unsigned int max = 0;
+
+	if (read_file("/sys/devices/system/cpu/possible", buf, sizeof(buf)) <= 0)
+		return 1;
+	/* "0-3,5,7-8": the highest number + 1 */
+	for (p = buf; *p;) {
+		unsigned long v = strtoul(p, &p, 10);
+
+		if (v + 1 > max)
+			max = (unsigned int)v + 1;
+		if (*p == '-' || *p == ',')
+			p++;
+		else
+			break;
+	}
+	return max ? max : 1;
+}

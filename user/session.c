@@ -25,6 +25,7 @@ struct cs_session {
 	uint32_t root;            /* tgid whose exec opens and exit closes the window */
 	bool window_open, window_closed, root_gone;
 	uint64_t records;
+	uint64_t last_out;        /* timestamp of the last record fed out */
 	uint64_t *lost_seen;      /* per CPU, already reported */
 	uint64_t skipped_seen;
 	int sink_err;
@@ -137,6 +138,8 @@ bool cs_session_interrupted(void)
 static void feed_out(struct cs_session *s, const struct cs_hdr *ev)
 {
 	s->records++;
+	if (ev->ts > s->last_out)
+		s->last_out = ev->ts;
 	if (s->core)
 		cs_core_feed(s->core, ev);
 	if (s->o.sink.feed && !s->sink_err) {
@@ -160,6 +163,16 @@ static void fill_mark(struct cs_mark *m, uint64_t ts, unsigned int kind, uint32_
 	m->value = value;
 	if (text)
 		snprintf(m->text, sizeof(m->text), "%s", text);
+}
+
+/* A mark fed straight out, stamped no earlier than what went before it. */
+static void feed_mark(struct cs_session *s, uint64_t ts, unsigned int kind, uint32_t pid,
+		      int64_t value, const char *text)
+{
+	struct cs_mark m;
+
+	fill_mark(&m, ts > s->last_out ? ts : s->last_out, kind, pid, value, text);
+	feed_out(s, &m.h);
 }
 
 /*
@@ -334,11 +347,15 @@ static int begin(struct cs_session *s, uint32_t root, char *err, size_t errlen)
 {
 	struct cs_core_cfg cfg = { .track_all = s->o.tracer.track_all };
 
+	/* what came before belongs to no core: push it out first */
+	cs_tracer_poll(s->tr, 0);
+	cs_reorder_flush(&s->ro);
 	s->core = cs_core_new(&cfg);
 	if (!s->core) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	feed_mark(s, cs_now_boot(), CS_MARK_SEGMENT_BEGIN, root, 0, NULL);
 	s->root = root;
 	s->window_open = s->window_closed = s->root_gone = false;
 	s->started = s->last_progress = cs_now_boot();
@@ -359,6 +376,7 @@ static struct cs_core *end(struct cs_session *s, uint64_t end_ts)
 	cs_reorder_flush(&s->ro);
 	progress(s, true);
 	c = s->core;
+	feed_mark(s, end_ts, CS_MARK_SEGMENT_END, s->root, (int64_t)end_ts, NULL);
 	cs_core_finish(c, end_ts);
 	s->core = NULL;
 	s->root = 0;
@@ -467,7 +485,7 @@ int cs_session_run(struct cs_session *s, char *const argv[], struct cs_core **co
 		   int *status, char *err, size_t errlen)
 {
 	uint64_t deadline = 0;
-	int go_w = -1, errp_r = -1, ret, st = -1;
+	int go_w = -1, errp_r = -1, ret, st = -1, i;
 	pid_t child = -1;
 
 	*core = NULL;
@@ -482,6 +500,18 @@ int cs_session_run(struct cs_session *s, char *const argv[], struct cs_core **co
 	if (ret)
 		return ret;
 	ret = begin(s, (uint32_t)child, err, errlen);
+	/* the command, for a saved trace: each argument in marks of up to 47 bytes */
+	for (i = 0; !ret && argv[i]; i++) {
+		size_t off = 0, len = strlen(argv[i]);
+
+		do {
+			char chunk[CS_MARK_TEXT];
+
+			snprintf(chunk, sizeof(chunk), "%.*s", (int)(sizeof(chunk) - 1), argv[i] + off);
+			feed_mark(s, 0, CS_MARK_ARG, (uint32_t)child, i, chunk);
+			off += sizeof(chunk) - 1;
+		} while (off < len);
+	}
 	if (!ret)
 		ret = cs_tracer_track(s->tr, (uint32_t)child);
 	if (ret) {
@@ -546,6 +576,7 @@ int cs_session_attach(struct cs_session *s, pid_t pid, uint64_t duration_ns,
 	ret = begin(s, (uint32_t)pid, err, errlen);
 	if (ret)
 		return ret;
+	feed_mark(s, 0, CS_MARK_ATTACH, (uint32_t)pid, pid, NULL);
 	ret = cs_tracer_track(s->tr, (uint32_t)pid);
 	if (ret) {
 		snprintf(err, errlen, "cannot track pid %d: %s", pid, strerror(-ret));

@@ -361,6 +361,24 @@ static void timeline_merges_and_keeps_totals(void **st)
 	cs_core_free(&c);
 }
 
+/* A thread /proc put on a CPU not seen yet, then switched in elsewhere:
+ * entering that CPU's run queue grows the CPU array under the switch. */
+static void run_queue_on_an_unseen_cpu(void **st)
+{
+	struct cs_core *c = tracking(100);
+
+	(void)st;
+	mark(c, 0, CS_MARK_WINDOW_BEGIN, 100);
+	info(c, 0, 101, 100, 'R', 3);
+	sw(c, 1 * MS, 0, 0, 0, 0, 0, 101, 100);
+	sw(c, 2 * MS, 0, 101, 100, 0, 1, 0, 0);
+	cs_core_finish(c, 3 * MS);
+	assert_int_equal(th(c, 101)->ns[CS_ST_READY], 2 * MS);
+	assert_int_equal(th(c, 101)->ns[CS_ST_RUNNING], 1 * MS);
+	assert_true(cs_core_ncpus(c) >= 4);
+	cs_core_free(&c);
+}
+
 static void lost_events_are_counted(void **st)
 {
 	struct cs_core *c = tracking(1);
@@ -391,6 +409,7 @@ int main(void)
 		cmocka_unit_test(reordered_events_across_cpus),
 		cmocka_unit_test(full_reorder_buffer_releases_the_oldest),
 		cmocka_unit_test(timeline_merges_and_keeps_totals),
+		cmocka_unit_test(run_queue_on_an_unseen_cpu),
 		cmocka_unit_test(lost_events_are_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
