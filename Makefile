@@ -2,6 +2,7 @@
 #   make            build build/concscope, the workloads and the test programs
 #   make test       unit tests (cmocka) and integration tests (real BPF, as root)
 #   make demo       run the model comparison (concscope run --model=all)
+#   make bench      the benchmark suite (tools/bench; bench-quick for CI)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make V=1        show the commands
 # Dependencies: tools/setup.sh installs them from Debian's packages.
@@ -155,3 +156,7 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)
+
+# The benchmark suite: make bench (full), make bench-quick (CI), make bench-build.
+include tools/bench/bench.mk
+all: bench-build

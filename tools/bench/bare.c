@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * bare.c: user side of the reference recorder (tools/bench/bare.bpf.c).
+ *
+ *   bare [-v] [--ready-fd N] [--buffer-size BYTES] -- CMD [ARGS...]
+ *
+ * Loads and attaches the two programs, starts CMD held before exec until
+ * they are attached, drains the ring buffer every 50 ms (ring_buffer__poll
+ * then ring_buffer__consume; the programs never wake it) until CMD exits,
+ * drains once more, prints "bare: records N lost N" on stderr and exits with
+ * CMD's exit status. -v prints "bare: bpf ids: progs A B maps C" first, so
+ * a caller can find its programs' statistics by ID.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bare.skel.h"
+
+static uint64_t records;
+
+static int on_sample(void *ctx, void *data, size_t len)
+{
+	records++;
+	return 0;
+}
+
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+static uint32_t fd_id(int fd)
+{
+	struct bpf_prog_info info; /* id is the first field of every info struct */
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: bare [-v] [--ready-fd N] [--buffer-size BYTES] -- CMD [ARGS...]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ready-fd", required_argument, NULL, 'r' },
+		{ "buffer-size", required_argument, NULL, 'b' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bare_bpf *skel = NULL;
+	struct ring_buffer *rb = NULL;
+	unsigned long rb_bytes = 16ul << 20;
+	int opt, ready_fd = -1, go[2], status = 0, rc = 1;
+	bool verbose = false;
+	pid_t child = -1;
+	char c = 'g';
+
+	while ((opt = getopt_long(argc, argv, "+v", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': ready_fd = atoi(optarg); break;
+		case 'b': rb_bytes = strtoul(optarg, NULL, 0); break;
+		case 'v': verbose = true; break;
+		default: usage();
+		}
+	}
+	if (optind >= argc || !rb_bytes || (rb_bytes & (rb_bytes - 1)))
+		usage();
+	libbpf_set_print(quiet_print);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	skel = bare_bpf__open();
+	if (!skel) {
+		fprintf(stderr, "bare: cannot open the BPF object: %s\n", strerror(errno));
+		return 1;
+	}
+	bpf_map__set_max_entries(skel->maps.bare_events, (uint32_t)rb_bytes);
+	if (bare_bpf__load(skel) || bare_bpf__attach(skel)) {
+		fprintf(stderr, "bare: cannot load or attach: %s\n", strerror(errno));
+		goto out;
+	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.bare_events), on_sample, NULL, NULL);
+	if (!rb) {
+		fprintf(stderr, "bare: cannot map the ring buffer: %s\n", strerror(errno));
+		goto out;
+	}
+	if (verbose)
+		fprintf(stderr, "bare: bpf ids: progs %u %u maps %u\n",
+			fd_id(bpf_program__fd(skel->progs.bare_switch)),
+			fd_id(bpf_program__fd(skel->progs.bare_waking)),
+			fd_id(bpf_map__fd(skel->maps.bare_events)));
+
+	/* CMD waits on a pipe until the programs are attached. */
+	if (pipe(go))
+		goto out;
+	child = fork();
+	if (child < 0)
+		goto out;
+	if (child == 0) {
+		close(go[1]);
+		if (ready_fd >= 0)
+			close(ready_fd);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (read(go[0], &c, 1) != 1)
+			_exit(126);
+		close(go[0]);
+		execvp(argv[optind], argv + optind);
+		fprintf(stderr, "bare: cannot run %s: %s\n", argv[optind], strerror(errno));
+		_exit(127);
+	}
+	close(go[0]);
+	if (ready_fd >= 0) {
+		(void)!write(ready_fd, "ready\n", 6);
+		close(ready_fd);
+	}
+	(void)!write(go[1], &c, 1);
+	close(go[1]);
+	for (;;) {
+		pid_t w = waitpid(child, &status, WNOHANG);
+
+		if (w == child)
+			break;
+		if (got_signal)
+			kill(child, got_signal == SIGINT ? SIGINT : SIGTERM);
+		ring_buffer__poll(rb, 50);
+		ring_buffer__consume(rb);
+	}
+	ring_buffer__consume(rb);
+	fprintf(stderr, "bare: records %llu lost %llu\n", (unsigned long long)records,
+		(unsigned long long)skel->bss->bare_lost);
+	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+out:
+	ring_buffer__free(rb);
+	bare_bpf__destroy(skel);
+	return rc;
+}
