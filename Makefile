@@ -123,7 +123,7 @@ $(BUILD)/tests/progs/%: tests/progs/%.c tests/progs/snap.h
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(CORE_OBJS) $(PF_OBJS) $(BUILD)/obj/render.o $(BUILD)/obj/jsonw.o $(BUILD)/obj/summary.o $(BUILD)/obj/models.o $(BUILD)/obj/syscalls.o
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(CMOCKA_LIBS) -lm -o $@.tmp && mv $@.tmp $@
+	$(Q)$(CC) $(ALL_CFLAGS) -MT $@ $(ALL_LDFLAGS) $(filter %.c %.o,$^) $(CMOCKA_LIBS) -lm -o $@.tmp && mv $@.tmp $@
 
 test-unit: $(UNIT_TESTS)
 	$(Q)fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail

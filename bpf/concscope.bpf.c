@@ -18,6 +18,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Knobs, set by user space between open and load. */
 const volatile bool track_all = false;         /* -a: every task is tracked */
+const volatile bool futex_waits = true;        /* read futex waits at the switch */
 const volatile __u64 wakeup_bytes = 256 << 10; /* wake the consumer past this */
 
 struct {
@@ -25,13 +26,26 @@ struct {
 	__uint(max_entries, 8 << 20); /* resized by user space before load */
 } events SEC(".maps");
 
-/* Tracked thread groups: tgid -> 1. Filled by user space and by fork. */
+/*
+ * Tracked thread groups: a bitmap indexed by tgid (bit tgid % 64 of word
+ * tgid / 64), filled by user space and by fork. An array lookup is inlined
+ * by the verifier: far cheaper than a hash on every wake-up. User space
+ * sizes it to pid_max / 64 words before load.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4194304 / 64);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u64);
 } tracked SEC(".maps");
+
+/* Kernel lock addresses whose callers were already sent (a stack is dear). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} named_locks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -42,7 +56,26 @@ struct {
 
 static __always_inline bool is_tracked(__u32 tgid)
 {
-	return track_all || bpf_map_lookup_elem(&tracked, &tgid);
+	__u32 word = tgid / 64;
+	__u64 *w;
+
+	if (track_all)
+		return true;
+	w = bpf_map_lookup_elem(&tracked, &word);
+	return w && (*w >> (tgid % 64) & 1);
+}
+
+static __always_inline void set_tracked(__u32 tgid, bool on)
+{
+	__u32 word = tgid / 64;
+	__u64 *w = bpf_map_lookup_elem(&tracked, &word);
+
+	if (!w)
+		return;
+	if (on)
+		__sync_fetch_and_or(w, 1ull << (tgid % 64));
+	else
+		__sync_fetch_and_and(w, ~(1ull << (tgid % 64)));
 }
 
 static __always_inline void count_lost(void)
@@ -89,12 +122,52 @@ static __always_inline void submit(void *rec, __u32 size)
 	bpf_ringbuf_submit(rec, flags);
 }
 
+/*
+ * Futex waits are read at the switch that blocks them, from the thread's
+ * saved registers, instead of from the futex system call tracepoints:
+ * enabling any syscall tracepoint sends every system call of every task
+ * through the slow path (measured: 1.45x on a pipe storm against 1.14x).
+ * A wait that never blocked is, by definition, not a wait.
+ */
+static __noinline void futex_wait_record(struct task_struct *prev, struct pt_regs *regs, __s16 nr)
+{
+	struct cs_futex *e = reserve(sizeof(*e), CS_EV_FUTEX_ENTER, prev->pid, prev->tgid);
+
+	if (!e)
+		return;
+	e->h.aux = nr;
+	e->h.flags = CS_FXF_AT_SWITCH;
+	e->uaddr = regs->di;
+	e->ret = 0;
+	e->pad = 0;
+	if (nr == CS_NR_FUTEX) {         /* futex(uaddr, op, val, timeout, ...) */
+		e->op = regs->si;
+		e->val = regs->dx;
+		e->timed = regs->r10 != 0;
+	} else if (nr == CS_NR_FUTEX_WAIT) { /* futex_wait(uaddr, val, mask, flags, timeout) */
+		e->op = regs->r10;
+		e->val = regs->si;
+		e->timed = regs->r8 != 0;
+	} else {                         /* futex_waitv(waiters, nr, flags, timeout) */
+		e->op = regs->dx;
+		e->val = regs->si;
+		e->timed = regs->r10 != 0;
+	}
+	submit(e, sizeof(*e));
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(cs_sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
 	struct cs_switch *e;
 
+	struct pt_regs *regs = NULL;
+	__s16 nr = cs_switch_syscall(preempt, prev, prev_state, &regs);
+
+	/* a tracked thread blocking in a futex call: what it waits on */
+	if (futex_waits && regs && cs_is_futex_wait_nr(nr) && is_tracked(prev->tgid))
+		futex_wait_record(prev, regs, nr);
 	e = reserve(sizeof(*e), CS_EV_SWITCH, prev->pid, prev->tgid);
 	if (!e)
 		return 0;
@@ -104,7 +177,7 @@ int BPF_PROG(cs_sched_switch, bool preempt, struct task_struct *prev,
 	e->prev_state = prev_state;
 	e->prev_exit_state = prev->exit_state;
 	e->next_prio = next->prio;
-	e->syscall = cs_switch_syscall(preempt, prev, prev_state);
+	e->syscall = nr;
 	cs_copy_comm(e->next_comm, next->comm);
 	submit(e, sizeof(*e));
 	return 0;
@@ -121,6 +194,7 @@ static __always_inline int emit_waking(struct task_struct *p, __u8 flags)
 	if (!e)
 		return 0;
 	cur = bpf_get_current_task_btf();
+	flags |= cs_waker_flags(cur);
 	e->h.flags = flags;
 	e->h.aux = p->thread_info.cpu;
 	e->waker_tid = cur->pid;
@@ -148,13 +222,12 @@ int BPF_PROG(cs_sched_process_fork, struct task_struct *parent,
 {
 	__u32 ctgid = child->tgid;
 	struct cs_fork *e;
-	__u8 one = 1;
 
 	if (!is_tracked(parent->tgid))
 		return 0;
 	/* A new process is tracked from its first instant, before it runs. */
 	if (!track_all && ctgid != parent->tgid)
-		bpf_map_update_elem(&tracked, &ctgid, &one, BPF_ANY);
+		set_tracked(ctgid, true);
 	e = reserve(sizeof(*e), CS_EV_FORK, parent->pid, parent->tgid);
 	if (!e)
 		return 0;
@@ -200,7 +273,7 @@ int BPF_PROG(cs_sched_process_exit, struct task_struct *p, bool group_dead)
 		submit(e, sizeof(*e));
 	}
 	if (group_dead && !track_all)
-		bpf_map_delete_elem(&tracked, &tgid);
+		set_tracked(tgid, false);
 	return 0;
 }
 
@@ -257,8 +330,15 @@ int BPF_PROG(cs_contention_begin, void *lock, unsigned int flags)
 	mm = cur->mm;
 	if (mm && (void *)&mm->mmap_lock == lock)
 		e->h.flags = CS_LKF_MMAP_LOCK;
-	n = bpf_get_stack(ctx, e->stack, sizeof(e->stack), CS_LOCK_STACK_SKIP);
-	e->nstack = n > 0 ? n / sizeof(__u64) : 0;
+	/* the caller names the lock: only its first contention pays for a stack */
+	e->nstack = 0;
+	if (!bpf_map_lookup_elem(&named_locks, &e->addr)) {
+		__u8 one = 1;
+
+		n = bpf_get_stack(ctx, e->stack, sizeof(e->stack), CS_LOCK_STACK_SKIP);
+		e->nstack = n > 0 ? n / sizeof(__u64) : 0;
+		bpf_map_update_elem(&named_locks, &e->addr, &one, BPF_ANY);
+	}
 	submit(e, sizeof(*e));
 	return 0;
 }
@@ -279,98 +359,4 @@ int BPF_PROG(cs_contention_end, void *lock, int ret)
 	e->nstack = 0;
 	submit(e, sizeof(*e));
 	return 0;
-}
-
-/* ---- futex system calls (classic syscall tracepoints: no cost to other calls) ---- */
-
-static __always_inline int futex_enter(struct trace_event_raw_sys_enter *ctx, __u64 uaddr,
-				       __u32 op, __u32 val, __u64 timeout)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct cs_futex *e;
-
-	if (!is_tracked(id >> 32))
-		return 0;
-	e = reserve(sizeof(*e), CS_EV_FUTEX_ENTER, (__u32)id, id >> 32);
-	if (!e)
-		return 0;
-	e->h.aux = ctx->id;
-	e->uaddr = uaddr;
-	e->ret = 0;
-	e->op = op;
-	e->val = val;
-	e->timed = timeout != 0;
-	e->pad = 0;
-	submit(e, sizeof(*e));
-	return 0;
-}
-
-static __always_inline int futex_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct cs_futex *e;
-
-	if (!is_tracked(id >> 32))
-		return 0;
-	e = reserve(sizeof(*e), CS_EV_FUTEX_EXIT, (__u32)id, id >> 32);
-	if (!e)
-		return 0;
-	e->h.aux = ctx->id;
-	e->uaddr = 0;
-	e->ret = ctx->ret;
-	e->op = e->val = e->timed = e->pad = 0;
-	submit(e, sizeof(*e));
-	return 0;
-}
-
-/* futex(uaddr, op, val, timeout/val2, uaddr2, val3) */
-SEC("tracepoint/syscalls/sys_enter_futex")
-int cs_enter_futex(struct trace_event_raw_sys_enter *ctx)
-{
-	return futex_enter(ctx, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]);
-}
-
-SEC("tracepoint/syscalls/sys_exit_futex")
-int cs_exit_futex(struct trace_event_raw_sys_exit *ctx)
-{
-	return futex_exit(ctx);
-}
-
-/* futex_wait(uaddr, val, mask, flags, timeout, clockid): op carries the flags */
-SEC("tracepoint/syscalls/sys_enter_futex_wait")
-int cs_enter_futex_wait(struct trace_event_raw_sys_enter *ctx)
-{
-	return futex_enter(ctx, ctx->args[0], ctx->args[3], ctx->args[1], ctx->args[4]);
-}
-
-SEC("tracepoint/syscalls/sys_exit_futex_wait")
-int cs_exit_futex_wait(struct trace_event_raw_sys_exit *ctx)
-{
-	return futex_exit(ctx);
-}
-
-/* futex_waitv(waiters, nr_futexes, flags, timeout, clockid): uaddr = waiters */
-SEC("tracepoint/syscalls/sys_enter_futex_waitv")
-int cs_enter_futex_waitv(struct trace_event_raw_sys_enter *ctx)
-{
-	return futex_enter(ctx, ctx->args[0], ctx->args[2], ctx->args[1], ctx->args[3]);
-}
-
-SEC("tracepoint/syscalls/sys_exit_futex_waitv")
-int cs_exit_futex_waitv(struct trace_event_raw_sys_exit *ctx)
-{
-	return futex_exit(ctx);
-}
-
-/* futex_wake(uaddr, mask, nr, flags) */
-SEC("tracepoint/syscalls/sys_enter_futex_wake")
-int cs_enter_futex_wake(struct trace_event_raw_sys_enter *ctx)
-{
-	return futex_enter(ctx, ctx->args[0], ctx->args[3], ctx->args[2], 0);
-}
-
-SEC("tracepoint/syscalls/sys_exit_futex_wake")
-int cs_exit_futex_wake(struct trace_event_raw_sys_exit *ctx)
-{
-	return futex_exit(ctx);
 }

@@ -21,14 +21,25 @@ static __always_inline void cs_copy_comm(char *dst, const char *src)
 	d[1] = s[1];
 }
 
+#define CS_PF_EXITING 0x00000004 /* include/linux/sched.h */
+#define CS_NR_FUTEX 202           /* x86-64 system call numbers */
+#define CS_NR_FUTEX_WAKE 454
+#define CS_NR_FUTEX_WAIT 455
+#define CS_NR_FUTEX_WAITV 449
+
+static __always_inline bool cs_is_futex_wait_nr(__s16 nr)
+{
+	return nr == CS_NR_FUTEX || nr == CS_NR_FUTEX_WAIT || nr == CS_NR_FUTEX_WAITV;
+}
+
 /*
  * The system call a task is blocked in, read from its saved user registers
  * (orig_ax is -1 outside a system call, e.g. in a page fault). Only asked at
  * a voluntary switch of a user task: the kernel's own rule for nvcsw is
- * "not a preemption and not running".
+ * "not a preemption and not running". *regsp gets the registers.
  */
 static __always_inline __s16 cs_switch_syscall(bool preempt, struct task_struct *prev,
-					       unsigned int prev_state)
+					       unsigned int prev_state, struct pt_regs **regsp)
 {
 	struct pt_regs *regs;
 
@@ -37,7 +48,25 @@ static __always_inline __s16 cs_switch_syscall(bool preempt, struct task_struct 
 	regs = (struct pt_regs *)bpf_task_pt_regs(prev);
 	if (!regs)
 		return -1;
-	return (__s16)BPF_CORE_READ(regs, orig_ax);
+	*regsp = regs;
+	return (__s16)regs->orig_ax;
+}
+
+/* What the waker was doing: releasing a futex, or exiting (a joined thread). */
+static __always_inline __u8 cs_waker_flags(struct task_struct *cur)
+{
+	struct pt_regs *regs;
+	long nr;
+
+	if (cur->flags & CS_PF_KTHREAD)
+		return 0;
+	if (cur->flags & CS_PF_EXITING)
+		return CS_WKF_WAKER_EXITING;
+	regs = (struct pt_regs *)bpf_task_pt_regs(cur);
+	if (!regs)
+		return 0;
+	nr = regs->orig_ax;
+	return nr == CS_NR_FUTEX || nr == CS_NR_FUTEX_WAKE ? CS_WKF_WAKER_FUTEX : 0;
 }
 
 #endif /* CONCSCOPE_BPF_H */

@@ -32,8 +32,9 @@ enum cs_kind {
 	CS_EV_RENAME = 7,      /* a tracked task changed its comm */
 	CS_EV_LOCK_BEGIN = 8,  /* lock:contention_begin of a tracked task */
 	CS_EV_LOCK_END = 9,    /* lock:contention_end of a tracked task */
-	CS_EV_FUTEX_ENTER = 10, /* a tracked task entered a futex system call */
-	CS_EV_FUTEX_EXIT = 11, /* ... and returned from it */
+	CS_EV_FUTEX_ENTER = 10, /* a tracked task waits in a futex system call */
+	CS_EV_FUTEX_EXIT = 11, /* ... and returned from it (not produced since the
+				  waits are read at the switch, see CS_FXF_AT_SWITCH) */
 
 	/* produced by user space */
 	CS_EV_USER_BASE = 64,
@@ -49,6 +50,13 @@ enum cs_kind {
 
 /* cs_hdr.flags for CS_EV_WAKING */
 #define CS_WKF_NEW 0x01 /* sched_wakeup_new: first wake-up of a new task */
+#define CS_WKF_WAKER_FUTEX 0x02   /* the waker was in a futex call (releasing) */
+#define CS_WKF_WAKER_EXITING 0x04 /* the waker was exiting (a joined thread) */
+
+/* cs_hdr.flags for CS_EV_FUTEX_ENTER */
+#define CS_FXF_AT_SWITCH 0x01 /* read at the switch that blocked the wait; no
+				 FUTEX_EXIT follows: the wait ends when the
+				 thread runs again */
 
 /* cs_hdr.flags for CS_EV_LOCK_BEGIN */
 #define CS_LKF_MMAP_LOCK 0x01 /* the lock is the task's mm->mmap_lock */

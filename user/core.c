@@ -628,7 +628,28 @@ static void on_futex_enter(struct cs_core *c, const struct cs_futex *e, uint64_t
 	t->fwait = (struct cs_wait){
 		.addr = e->uaddr, .begin = ts,
 		.kind = (uint8_t)cs_futex_kind(e->h.aux, e->op, e->val, is_tid),
+		.at_switch = e->h.flags & CS_FXF_AT_SWITCH, .timed = e->timed != 0,
 	};
+}
+
+/*
+ * A wait read at its blocking switch ends when the thread runs again. Who
+ * released it: the waker if it was releasing a futex or exiting (a join);
+ * else a timed wait timed out; else something else woke it (a signal).
+ */
+static void end_switch_wait(struct cs_core *c, struct cs_thread *t, uint64_t ts)
+{
+	const struct cs_wait *w = &t->fwait;
+	uint64_t rel;
+
+	if (w->waker_flags & (CS_WKF_WAKER_FUTEX | CS_WKF_WAKER_EXITING))
+		rel = w->waker ? w->waker : CS_REL_UNKNOWN;
+	else if (w->timed)
+		rel = CS_REL_TIMEOUT;
+	else
+		rel = CS_REL_UNKNOWN;
+	t->in_futex = false;
+	end_wait(c, t, w, CS_SPACE_USER, ts, rel);
 }
 
 static void on_futex_exit(struct cs_core *c, const struct cs_futex *e, uint64_t ts)
@@ -720,10 +741,12 @@ static enum cs_tstate blocked_state(struct cs_thread *t, enum cs_tstate st)
 }
 
 /* Whoever woke a waiting thread released what it waited for. */
-static void note_waker(struct cs_thread *t, uint32_t waker)
+static void note_waker(struct cs_thread *t, uint32_t waker, uint8_t flags)
 {
-	if (t->in_futex && t->fwait.blocked)
+	if (t->in_futex && t->fwait.blocked) {
 		t->fwait.waker = waker;
+		t->fwait.waker_flags = flags;
+	}
 	if (t->nkwait && t->kwait[t->nkwait - 1].blocked)
 		t->kwait[t->nkwait - 1].waker = waker;
 }
@@ -796,6 +819,8 @@ static void switch_out(struct cs_core *c, struct cs_thread *t, const struct cs_s
 
 static void switch_in(struct cs_core *c, struct cs_thread *t, uint16_t cpu, uint64_t ts)
 {
+	if (t->in_futex && t->fwait.at_switch && t->fwait.blocked)
+		end_switch_wait(c, t, ts);
 	if (t->state == CS_ST_READY && !t->pending_r) {
 		if (in_window(c, ts) && in_window(c, t->since))
 			cs_hist_add(&t->lat, ts - t->since);
@@ -838,6 +863,7 @@ static void on_waking(struct cs_core *c, const struct cs_waking *e, uint64_t ts)
 {
 	struct cs_thread *t = tracked_thread(c, e->h.tid, e->h.pid, ts);
 	bool counted = !(e->h.flags & CS_WKF_NEW);
+	uint32_t waker;
 
 	if (!t)
 		return;
@@ -849,17 +875,18 @@ static void on_waking(struct cs_core *c, const struct cs_waking *e, uint64_t ts)
 		if (in_window(c, ts))
 			cs_topk_add(&t->blocked, (uint64_t)(t->block_syscall + 1), 1, ns);
 	}
+	/*
+	 * The waker is the task that ran the wake-up (0: an interrupt on an
+	 * idle CPU). Not the CPU chain's idea of who runs there: the kernel
+	 * does not trace every switch (seen here: some tasks never switch out
+	 * in sched_switch), and a saved trace stores the waker where the two
+	 * differ.
+	 */
+	waker = e->waker_tid;
+	note_waker(t, waker, e->h.flags);
 	if (counted && in_window(c, ts)) {
-		/*
-		 * The waker is whoever runs on the waking CPU (as Perfetto
-		 * attributes it), so a saved trace gives the same answer.
-		 */
-		struct cs_cpu *cpu = e->h.cpu < c->ncpus ? &c->cpus[e->h.cpu] : NULL;
-		uint32_t waker = cpu && cpu->known ? cpu->cur : 0;
-
 		t->wakeups++;
 		cs_topk_add(&t->wakers, waker, 1, 0);
-		note_waker(t, waker);
 	}
 	t->cpu = e->h.aux;
 	set_state(c, t, CS_ST_READY, ts);

@@ -69,8 +69,11 @@ struct cs_wait {
 	uint64_t addr;
 	uint64_t begin;
 	uint32_t waker;        /* who woke the thread during the wait */
+	uint8_t waker_flags;   /* CS_WKF_WAKER_* of that wake-up */
 	uint8_t kind;
 	bool blocked;          /* the thread switched out while waiting */
+	bool at_switch;        /* read at the blocking switch: ends when it runs */
+	bool timed;            /* the wait had a timeout */
 };
 
 struct cs_core_cfg {

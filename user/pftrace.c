@@ -111,7 +111,7 @@ enum {
 	SX_INDEX = 1, SX_PREV_TID = 2, SX_PREV_PID = 3, SX_NEXT_PID = 4,
 	SX_STATE = 5, SX_EXIT_STATE = 6, SX_FLAGS = 7, SX_AUX = 8, SX_NFIELDS = 9,
 	/* WakingX */
-	WX_INDEX = 1, WX_PID = 2, WX_FLAGS = 3, WX_NFIELDS = 4,
+	WX_INDEX = 1, WX_PID = 2, WX_FLAGS = 3, WX_WAKER = 4, WX_WAKER_PID = 5, WX_NFIELDS = 6,
 	/* CsRec */
 	RC_KIND = 1, RC_TS = 2, RC_FLAGS = 3, RC_CPU = 4, RC_AUX = 5, RC_TID = 6,
 	RC_PID = 7, RC_TID2 = 8, RC_PID2 = 9, RC_COMM = 10, RC_VALUE = 11,
@@ -807,6 +807,9 @@ static void w_waking(struct cs_pf_writer *w, struct wcpu *cb, const struct cs_wa
 		     uint64_t seq)
 {
 	bool xpid = tgid_default(&cb->tgid, e->h.tid) != e->h.pid;
+	/* the waker is who the chain says runs on this CPU, unless it is not */
+	bool xwaker = !cb->chain_known || cb->chain_tid != e->waker_tid ||
+		      cb->chain_pid != e->waker_pid;
 
 	pb_varint(&cb->a[A_WK_TS], e->h.ts - cb->wk_last);
 	cb->wk_last = e->h.ts;
@@ -815,7 +818,7 @@ static void w_waking(struct cs_pf_writer *w, struct wcpu *cb, const struct cs_wa
 	pb_varint(&cb->a[A_WK_PRIO], e->prio);
 	pb_varint(&cb->a[A_WK_COMM], comm_index(cb, task_comm(w, e->h.tid)));
 	ord_put(&cb->wk_ord, seq);
-	if (xpid || e->h.flags) {
+	if (xpid || e->h.flags || xwaker) {
 		size_t m = pb_nest_begin(&cb->wk_x, CS_WAKING_X);
 
 		pb_uint(&cb->wk_x, WX_INDEX, cb->nwk);
@@ -823,6 +826,10 @@ static void w_waking(struct cs_pf_writer *w, struct wcpu *cb, const struct cs_wa
 			pb_uint(&cb->wk_x, WX_PID, e->h.pid);
 		if (e->h.flags)
 			pb_uint(&cb->wk_x, WX_FLAGS, e->h.flags);
+		if (xwaker) {
+			pb_uint(&cb->wk_x, WX_WAKER, e->waker_tid);
+			pb_uint(&cb->wk_x, WX_WAKER_PID, e->waker_pid);
+		}
 		pb_nest_end(&cb->wk_x, m);
 	}
 	if (smap_put(&cb->tgid, e->h.tid, e->h.pid))
@@ -2086,6 +2093,12 @@ static int rd_waking(struct rd *r, struct rcpu *rc, union rec *out)
 	if (r->cur_known[rc->cpu]) {
 		e->waker_tid = r->cur_tid[rc->cpu];
 		e->waker_pid = r->cur_pid[rc->cpu];
+	}
+	if (hit && (x->mask & 1u << WX_WAKER)) {
+		if (x->v[WX_WAKER] > UINT32_MAX || x->v[WX_WAKER_PID] > UINT32_MAX)
+			return corrupt(r, "bad waker");
+		e->waker_tid = (uint32_t)x->v[WX_WAKER];
+		e->waker_pid = (uint32_t)x->v[WX_WAKER_PID];
 	}
 	rc->iwk++;
 	return hit ? rx_next(r, &rc->xw, WX_NFIELDS) : 0;

@@ -26,33 +26,15 @@ struct cs_tracer {
 
 /*
  * Optional programs, switched on or off from this one table: lock tracing
- * can be turned off, and a classic syscall tracepoint is only loaded when
- * this kernel has it (futex_wait and friends are recent).
+ * can be turned off (futex waits are read inside sched_switch and need no
+ * program of their own).
  */
 static const struct feature {
 	const char *prefix; /* programs whose name starts with this */
 	bool locks;         /* part of lock tracing (--no-locks) */
 } features[] = {
 	{ "cs_contention_", true },
-	{ "cs_enter_futex", true },
-	{ "cs_exit_futex", true },
 };
-
-static const char *const tracefs_roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
-
-/* Does tracefs have this syscall tracepoint ("sys_enter_futex_wait")? */
-static bool have_syscall_tp(const char *name)
-{
-	char path[256];
-	size_t i;
-
-	for (i = 0; i < sizeof(tracefs_roots) / sizeof(tracefs_roots[0]); i++) {
-		snprintf(path, sizeof(path), "%s/events/syscalls/%s", tracefs_roots[i], name);
-		if (!access(path, F_OK))
-			return true;
-	}
-	return false;
-}
 
 static void select_programs(struct cs_tracer *t, const struct cs_tracer_opts *o)
 {
@@ -61,30 +43,39 @@ static void select_programs(struct cs_tracer *t, const struct cs_tracer_opts *o)
 
 	bpf_object__for_each_program(prog, t->skel->obj) {
 		const char *name = bpf_program__name(prog);
-		const char *sec = bpf_program__section_name(prog);
 		bool load = true;
 
 		for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
 			if (!strncmp(name, features[i].prefix, strlen(features[i].prefix)) &&
 			    features[i].locks && o->no_locks)
 				load = false;
-		if (load && !strncmp(sec, "tracepoint/syscalls/", 20))
-			load = have_syscall_tp(sec + 20);
-		if (load && !strcmp(name, "cs_enter_futex"))
-			t->has_futex = true;
 		bpf_program__set_autoload(prog, load);
 	}
+	t->has_futex = !o->no_locks;
 }
 
 static bool verbose_libbpf;
 
+/* libbpf's own messages only with -v; failures are reported in one line. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (!verbose_libbpf && level != LIBBPF_WARN)
-		return 0;
 	if (!verbose_libbpf)
-		return 0; /* failures are reported by the caller, in one line */
+		return 0;
 	return vfprintf(stderr, fmt, args);
+}
+
+/* The tracked bitmap covers every pid this kernel can hand out. */
+static uint32_t tracked_words(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+	unsigned long max = 4194304;
+
+	if (f) {
+		if (fscanf(f, "%lu", &max) != 1)
+			max = 4194304;
+		fclose(f);
+	}
+	return (uint32_t)((max + 63) / 64);
 }
 
 static int on_sample(void *ctx, void *data, size_t len)
@@ -135,6 +126,8 @@ int cs_tracer_open(struct cs_tracer **out, const struct cs_tracer_opts *o,
 		goto fail;
 	}
 	t->skel->rodata->track_all = o->track_all;
+	t->skel->rodata->futex_waits = !o->no_locks;
+	bpf_map__set_max_entries(t->skel->maps.tracked, tracked_words());
 	t->skel->rodata->wakeup_bytes = rb / 8;
 	bpf_map__set_max_entries(t->skel->maps.events, (uint32_t)rb);
 	select_programs(t, o);
@@ -169,11 +162,22 @@ int cs_tracer_attach(struct cs_tracer *t, char *err, size_t errlen)
 
 int cs_tracer_track(struct cs_tracer *t, uint32_t tgid)
 {
-	uint8_t one = 1;
+	uint32_t word = tgid / 64;
+	uint64_t bits = 0;
+	int ret;
 
-	return bpf_map__update_elem(t->skel->maps.tracked, &tgid, sizeof(tgid), &one,
-				    sizeof(one), BPF_ANY);
+	/* a bitmap word; fork in the kernel sets bits with atomic ops, and
+	 * user space tracks before the processes it tracks can fork */
+	ret = bpf_map__lookup_elem(t->skel->maps.tracked, &word, sizeof(word), &bits,
+				   sizeof(bits), 0);
+	if (ret)
+		return ret;
+	bits |= 1ull << (tgid % 64);
+	return bpf_map__update_elem(t->skel->maps.tracked, &word, sizeof(word), &bits,
+				    sizeof(bits), BPF_ANY);
 }
+
+
 
 int cs_tracer_poll(struct cs_tracer *t, int timeout_ms)
 {

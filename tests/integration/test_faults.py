@@ -94,15 +94,19 @@ def test_two_instances_at_once_work_independently():
     oa, ea = a.communicate(timeout=60)
     ob, eb = b.communicate(timeout=60)
     assert a.returncode == 0 and b.returncode == 0, (ea, eb)
-    assert "sleeper" in oa and "spinner" not in oa.split("total:")[0]
-    assert "spinner" in ob and "sleeper" not in ob
+    # each traced only its own command (the other may appear as a waker or CPU holder)
+    assert "sleeper (pid" in oa and "spinner (pid" not in oa
+    assert "spinner (pid" in ob and "sleeper (pid" not in ob
     assert set(bpf_ids(ea)["prog"]).isdisjoint(bpf_ids(eb)["prog"])
     assert_released(bpf_ids(ea))
     assert_released(bpf_ids(eb))
 
 
 def test_ring_buffer_overflow_is_counted_and_shown():
-    p, js = run_concscope(["run", "--buffer-size=4096", "--", prog("mixer"), "2", "0.5"])
+    storm = os.path.join(os.path.dirname(CONCSCOPE), "bench", "storm")
+    if not os.path.exists(storm):
+        pytest.skip("build/bench/storm is not built (make bench-build)")
+    p, js = run_concscope(["run", "--buffer-size=4096", "--", storm, "-t", "0.5"])
     assert p.returncode == 0, p.stderr
     assert js["lost_events"] > 0
     assert re.search(r"[1-9]\d* lost", p.stdout)

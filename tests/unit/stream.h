@@ -42,12 +42,16 @@ static inline struct cs_switch mk_switch(uint64_t ts, unsigned int cpu, uint32_t
 	return e;
 }
 
+/* Who the synthetic stream last put on each CPU: the waker of a wake-up there. */
+static uint32_t stream_cur[64];
+
 static inline void sw(struct cs_core *c, uint64_t ts, unsigned int cpu, uint32_t prev,
 		      uint32_t prev_pid, unsigned int raw_state, int preempt, uint32_t next,
 		      uint32_t next_pid)
 {
 	struct cs_switch e = mk_switch(ts, cpu, prev, prev_pid, raw_state, preempt, next, next_pid);
 
+	stream_cur[cpu % 64] = next;
 	cs_core_feed(c, &e.h);
 }
 
@@ -58,6 +62,7 @@ static inline void wake(struct cs_core *c, uint64_t ts, unsigned int cpu, uint32
 
 	hdr(&e.h, CS_EV_WAKING, sizeof(e), ts, cpu, tid, pid);
 	e.h.aux = (uint16_t)target;
+	e.waker_tid = stream_cur[cpu % 64];
 	cs_core_feed(c, &e.h);
 }
 
@@ -144,6 +149,7 @@ static inline void lock_name(struct cs_core *c, uint64_t ts, uint32_t pid, unsig
 
 static inline struct cs_core *tracking(uint32_t pid)
 {
+	memset(stream_cur, 0, sizeof(stream_cur));
 	struct cs_core_cfg cfg = { 0 };
 	struct cs_core *c = cs_core_new(&cfg);
 

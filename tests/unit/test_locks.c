@@ -129,6 +129,7 @@ static void a_join_is_sleep_released_by_the_exiting_thread(void **st)
 
 		hdr(&w.h, CS_EV_WAKING, sizeof(w), 5 * MS, 1, 1, 1);
 		w.h.aux = 0;
+		w.waker_tid = 2; /* the exiting thread, on CPU 1 */
 		cs_core_feed(c, &w.h);
 	}
 	sw(c, 5 * MS, 0, 0, 0, 0, 0, 1, 1);
@@ -177,6 +178,62 @@ static void nested_kernel_locks(void **st)
 	cs_core_free(&c);
 }
 
+/* The live tracer reads a futex wait at the switch that blocks it; the wait
+ * ends when the thread runs again, released by what the waker was doing. */
+static struct cs_core *switch_wait(unsigned int waker_flags, int timed)
+{
+	struct cs_core *c = tracking(1);
+	struct cs_futex fx;
+	struct cs_waking w;
+
+	mark(c, 0, CS_MARK_WINDOW_BEGIN, 1);
+	sw(c, 0, 0, 0, 0, 0, 0, 2, 1);
+	hdr(&fx.h, CS_EV_FUTEX_ENTER, sizeof(fx), 1 * MS, 0, 2, 1);
+	fx.h.aux = NR_FUTEX;
+	fx.h.flags = CS_FXF_AT_SWITCH;
+	fx.uaddr = LOCK_ADDR;
+	fx.op = WAIT_PRIVATE;
+	fx.val = 2;
+	fx.timed = (uint32_t)timed;
+	cs_core_feed(c, &fx.h);
+	sw(c, 1 * MS, 0, 2, 1, 1, 0, 3, 1);          /* 2 blocks; 3 runs */
+	hdr(&w.h, CS_EV_WAKING, sizeof(w), 4 * MS, 0, 2, 1);
+	w.h.flags = (uint8_t)waker_flags;
+	w.waker_tid = 3;
+	cs_core_feed(c, &w.h);                       /* 3 wakes 2 */
+	sw(c, 5 * MS, 0, 3, 1, 1, 0, 2, 1);          /* 2 runs again: the wait ends */
+	cs_core_finish(c, 6 * MS);
+	return c;
+}
+
+static void waits_read_at_the_switch(void **st)
+{
+	struct cs_core *c = switch_wait(CS_WKF_WAKER_FUTEX, 0);
+	const struct cs_lockstat *l = lock_at(c, LOCK_ADDR);
+	const struct cs_thread *t = cs_core_find(c, 2);
+
+	(void)st;
+	assert_int_equal(l->kind, CS_LK_MUTEX);
+	assert_int_equal(l->waits, 1);
+	assert_int_equal(l->wait_ns, 4 * MS);        /* blocked 3 ms + ready 1 ms */
+	assert_int_equal(l->releasers.e[0].key, 3);
+	assert_int_equal(t->ns[CS_ST_LOCK], 3 * MS);
+	assert_false(t->in_futex);
+	cs_core_free(&c);
+	/* a timed wait woken by someone not releasing a futex timed out */
+	c = switch_wait(0, 1);
+	assert_int_equal(lock_at(c, LOCK_ADDR)->releasers.e[0].key, CS_REL_TIMEOUT);
+	cs_core_free(&c);
+	/* an untimed one woken that way: something else (a signal) */
+	c = switch_wait(0, 0);
+	assert_int_equal(lock_at(c, LOCK_ADDR)->releasers.e[0].key, CS_REL_UNKNOWN);
+	cs_core_free(&c);
+	/* a waker that is exiting released it (a join) */
+	c = switch_wait(CS_WKF_WAKER_EXITING, 0);
+	assert_int_equal(lock_at(c, LOCK_ADDR)->releasers.e[0].key, 3);
+	cs_core_free(&c);
+}
+
 static void kinds(void **st)
 {
 	(void)st;
@@ -210,6 +267,7 @@ int main(void)
 		cmocka_unit_test(a_never_ended_wait_is_counted_to_the_end),
 		cmocka_unit_test(a_join_is_sleep_released_by_the_exiting_thread),
 		cmocka_unit_test(nested_kernel_locks),
+		cmocka_unit_test(waits_read_at_the_switch),
 		cmocka_unit_test(kinds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
