@@ -483,6 +483,7 @@ static int start_server(const char *path, struct server *srv)
 		dup2(in[0], STDIN_FILENO);
 		dup2(out[1], STDOUT_FILENO);
 		signal(SIGINT, SIG_IGN); /* Ctrl-C is for the model; the server is stopped after */
+		cs_restore_priority();
 		cs_drop_to_invoker();
 		execl(path, path, (char *)NULL);
 		_exit(127);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,29 @@ static void name_lock(struct cs_session *s, const struct cs_hdr *ev)
 }
 
 static volatile sig_atomic_t got_signal;
+static int user_nice = 0x7fff; /* the nice value before concscope raised its own */
+
+/*
+ * The consumer must keep up with many busy threads on few CPUs: at the
+ * same priority it was starved and the ring buffer overflowed (measured:
+ * 41% lost at 16 ping-pong pairs on 2 CPUs, 0% at nice -10). Children get
+ * the user's priority back before they exec.
+ */
+static void raise_priority(void)
+{
+	errno = 0;
+	user_nice = getpriority(PRIO_PROCESS, 0);
+	if (errno)
+		user_nice = 0x7fff;
+	else if (user_nice > -10 && setpriority(PRIO_PROCESS, 0, -10))
+		user_nice = 0x7fff; /* not allowed: stay as we are */
+}
+
+void cs_restore_priority(void)
+{
+	if (user_nice != 0x7fff)
+		(void)!setpriority(PRIO_PROCESS, 0, user_nice);
+}
 static volatile sig_atomic_t signal_from_user; /* kill(), not the terminal */
 
 static void on_signal(int sig, siginfo_t *si, void *uc)
@@ -242,6 +266,7 @@ int cs_session_open(struct cs_session **out, const struct cs_session_opts *o,
 		return -ENOMEM;
 	s->o = *o;
 	cs_session_signals();
+	raise_priority();
 	s->syms = cs_symcache_new();
 	if (!s->syms) {
 		free(s);
@@ -408,6 +433,7 @@ static void child_exec(char *const argv[], int go, int errp, const sigset_t *old
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, old, NULL);
+	cs_restore_priority();
 	if (read(go, &c, 1) != 1)
 		_exit(126); /* concscope gave up before tracing started */
 	close(go);

@@ -59,6 +59,9 @@ uint64_t cs_session_records(const struct cs_session *s);
 unsigned int cs_session_ncpus(const struct cs_session *s);
 /* Set once SIGINT/SIGTERM/SIGHUP arrived. */
 bool cs_session_interrupted(void);
+/* In a child about to exec: the priority concscope had before it raised its own. */
+void cs_restore_priority(void);
+
 /* In a child about to exec: under sudo, become the invoking user (or _exit). */
 void cs_drop_to_invoker(void);
 
