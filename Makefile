@@ -4,9 +4,11 @@
 #   make demo       run the model comparison (concscope run --model=all)
 #   make bench      the benchmark suite (tools/bench; bench-quick for CI)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make fuzz       libFuzzer targets for the trace reader and the record decoder
 #   make V=1        show the commands
 # Dependencies: tools/setup.sh installs them from Debian's packages.
 
+SHELL := /bin/bash
 PREFIX ?= /usr/local
 DESTDIR ?=
 BUILD ?= build
@@ -60,7 +62,7 @@ TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests
 WORKLOAD_BINS := $(if $(wildcard workloads/cs-workload.c),$(BUILD)/cs-workload $(BUILD)/cs-ioserver)
 
 .DELETE_ON_ERROR:
-.PHONY: all test test-unit test-integration demo install uninstall clean
+.PHONY: all test test-unit test-integration demo install uninstall clean fuzz
 
 all: $(BUILD)/concscope $(WORKLOAD_BINS) $(TEST_PROGS) $(UNIT_TESTS)
 
@@ -132,6 +134,30 @@ test-integration: all
 	$(Q)$(PYTHON) -m pytest -q tests/integration
 
 test: test-unit test-integration
+
+# ---- fuzzing (libFuzzer, clang; runtime from libclang-rt-14-dev) ----
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Ibpf -Iuser -I$(BUILD) \
+	-fsanitize=fuzzer,address,undefined -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_report $(BUILD)/fuzz/fuzz_decode
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRCS) $(PF_SRCS) $(wildcard user/*.h) bpf/concscope.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(CORE_SRCS) $(PF_SRCS) -lm -o $@.tmp && mv $@.tmp $@
+
+# Each target for FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/NAME);
+# new inputs go to $(BUILD)/fuzz/corpus-NAME, crashes to $(BUILD)/fuzz/.
+fuzz: $(FUZZ_TARGETS)
+	$(Q)for t in report decode; do \
+		mkdir -p $(BUILD)/fuzz/corpus-$$t && \
+		echo "== fuzz_$$t for $(FUZZ_SECONDS) s" && \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-artifact_prefix=$(BUILD)/fuzz/ -print_final_stats=1 \
+			$(BUILD)/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | \
+			grep -E "^(stat::number_of_executed_runs|==[0-9]+==ERROR|SUMMARY|Done)" ; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
 
 demo: all
 	$(BUILD)/concscope run --model=all

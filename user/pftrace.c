@@ -1282,6 +1282,9 @@ static void display(struct cs_pf_writer *w, const union rec *r)
 	case CS_EV_EXEC:
 		disp_task_event(w, r);
 		task_name(w, r->h.tid, r->exec.comm);
+		/* the traced command itself: no fork or /proc record named it */
+		if (r->h.tid == r->h.pid)
+			disp_tree(w, r->h.ts, r->h.tid, r->h.pid, 0, r->exec.comm, true);
 		break;
 	case CS_EV_RENAME:
 		disp_task_event(w, r);

@@ -128,7 +128,6 @@ int cs_tracer_open(struct cs_tracer **out, const struct cs_tracer_opts *o,
 	t->skel->rodata->track_all = o->track_all;
 	t->skel->rodata->futex_waits = !o->no_locks;
 	bpf_map__set_max_entries(t->skel->maps.tracked, tracked_words());
-	t->skel->rodata->wakeup_bytes = rb / 8;
 	bpf_map__set_max_entries(t->skel->maps.events, (uint32_t)rb);
 	select_programs(t, o);
 	ret = concscope_bpf__load(t->skel);
