@@ -131,7 +131,7 @@ test-unit: $(UNIT_TESTS)
 	$(Q)fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
 test-integration: all
-	$(Q)$(PYTHON) -m pytest -q tests/integration
+	$(Q)CS_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/integration
 
 test: test-unit test-integration
 

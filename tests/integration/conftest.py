@@ -8,7 +8,8 @@ import tempfile
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.path.join(ROOT, "build")
+# CS_BUILD points at another build tree (e.g. the sanitizer build, make SAN=1)
+BUILD = os.environ.get("CS_BUILD") or os.path.join(ROOT, "build")
 CONCSCOPE = os.path.join(BUILD, "concscope")
 PROGS = os.path.join(BUILD, "tests", "progs")
 
