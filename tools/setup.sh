@@ -5,7 +5,7 @@ set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libcmocka-dev
 pkg-config linux-libc-dev python3 python3-pytest protobuf-compiler libclang-rt-14-dev
-util-linux procps"
+util-linux procps linux-perf"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "tools/setup.sh: installing packages needs root: run it with sudo" >&2
