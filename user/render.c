@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -171,7 +172,7 @@ static void timeline(FILE *f, const struct cs_core *c, const struct cs_view *v,
 
 	cs_fmt_ns(a, sizeof(a), cs_core_duration(c));
 	cs_fmt_ns(per, sizeof(per), cs_core_duration(c) / cells);
-	fprintf(f, "%-*s |0%*s|  (one cell = %s)\n", LABEL_W - 1, "timeline", cells - 1, a, per);
+	fprintf(f, "%-*s |0%*s|\n", LABEL_W - 1, "timeline", cells - 1, a);
 	for (i = 0; i < v->nprocs; i++) {
 		const struct cs_proc_view *p = &v->procs[i];
 		bool header = false;
@@ -195,11 +196,11 @@ static void timeline(FILE *f, const struct cs_core *c, const struct cs_view *v,
 		fprintf(f, "  ... %zu more thread%s not drawn (running %s in all; --lanes shows more)\n",
 			left, left == 1 ? "" : "s", a);
 	}
-	fprintf(f, "legend: ");
+	fprintf(f, "legend:");
 	for (i = 0; i < CS_NACC; i++)
-		fprintf(f, "%s%c%s %s  ", o->color ? cell_color[i] : "", cell_char[i],
+		fprintf(f, " %s%c%s=%s", o->color ? cell_color[i] : "", cell_char[i],
 			o->color ? RESET : "", cs_state_name((enum cs_tstate)i));
-	fprintf(f, "(blank) not alive\n\n");
+	fprintf(f, " blank=not alive; cell=%s\n\n", per);
 	free(drawn);
 }
 
@@ -210,55 +211,96 @@ static double pct(uint64_t part, uint64_t whole)
 
 static const char *tid_name(const struct cs_core *c, uint64_t key, char *buf, size_t len);
 
+/* A detail line that never runs past the output's width: items that do not fit are dropped. */
+struct line {
+	char buf[512];
+	size_t len, width;
+	bool cut;
+};
+
+static void line_start(struct line *l, unsigned int width, const char *what)
+{
+	l->width = width < sizeof(l->buf) - 8 ? width : sizeof(l->buf) - 8;
+	l->cut = false;
+	l->len = (size_t)snprintf(l->buf, sizeof(l->buf), "%16s %s:", "", what);
+}
+
+static void line_item(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void line_item(struct line *l, const char *fmt, ...)
+{
+	char item[160];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	n = (size_t)vsnprintf(item, sizeof(item), fmt, ap);
+	va_end(ap);
+	if (l->cut || l->len + n + 4 > l->width) {
+		l->cut = true;
+		return;
+	}
+	memcpy(l->buf + l->len, item, n + 1);
+	l->len += n;
+}
+
+static void line_end(FILE *f, struct line *l)
+{
+	fprintf(f, "%s%s\n", l->buf, l->cut ? " ..." : "");
+}
+
 static void topk_line(FILE *f, const struct cs_core *c, const char *what,
-		      const struct cs_topk *tk, bool ns, const char *zero)
+		      const struct cs_topk *tk, bool ns, const char *zero, unsigned int width)
 {
 	struct cs_topk_ent e[CS_TOPK];
 	unsigned int i, n = cs_topk_sorted(tk, e);
+	struct line l;
 	char buf[32];
 
 	if (!n)
 		return;
-	fprintf(f, "%16s %s:", "", what);
-	for (i = 0; i < n && i < 4; i++) {
+	line_start(&l, width, what);
+	for (i = 0; i < n; i++) {
 		const char *comm = e[i].key ? cs_core_comm(c, (uint32_t)e[i].key) : zero;
 
 		if (ns) {
 			cs_fmt_ns(buf, sizeof(buf), e[i].ns);
-			fprintf(f, "%s %s/%llu %s", i ? "," : "", comm ? comm : "?",
-				(unsigned long long)e[i].key, buf);
+			line_item(&l, "%s %s/%llu %s", i ? "," : "", comm ? comm : "?",
+				  (unsigned long long)e[i].key, buf);
 		} else {
-			fprintf(f, "%s %s/%llu x%llu", i ? "," : "", comm ? comm : "?",
-				(unsigned long long)e[i].key, (unsigned long long)e[i].count);
+			line_item(&l, "%s %s/%llu x%llu", i ? "," : "", comm ? comm : "?",
+				  (unsigned long long)e[i].key, (unsigned long long)e[i].count);
 		}
 	}
-	fputc('\n', f);
+	line_end(f, &l);
 }
 
-static void blocked_line(FILE *f, const struct cs_thread *t)
+static void blocked_line(FILE *f, const struct cs_thread *t, unsigned int width)
 {
 	struct cs_topk_ent e[CS_TOPK];
 	unsigned int i, n = cs_topk_sorted(&t->blocked, e);
+	struct line l;
 	char buf[32];
 
 	if (!n)
 		return;
-	fprintf(f, "%16s blocked in:", "");
-	for (i = 0; i < n && i < 4; i++) {
+	line_start(&l, width, "blocked in");
+	for (i = 0; i < n; i++) {
 		cs_fmt_ns(buf, sizeof(buf), e[i].ns);
-		fprintf(f, "%s %s %s x%llu", i ? "," : "",
-			e[i].key ? cs_syscall_name((int)e[i].key - 1) : "(no syscall)", buf,
-			(unsigned long long)e[i].count);
+		line_item(&l, "%s %s %s x%llu", i ? "," : "",
+			  e[i].key ? cs_syscall_name((int)e[i].key - 1) : "(no syscall)", buf,
+			  (unsigned long long)e[i].count);
 	}
-	fputc('\n', f);
+	line_end(f, &l);
 }
 
 /* "waited on hot_lock 412ms x400, released mostly by worker/12" */
-static void lockwait_line(FILE *f, const struct cs_core *c, const struct cs_thread *t)
+static void lockwait_line(FILE *f, const struct cs_core *c, const struct cs_thread *t,
+			  unsigned int width)
 {
 	struct cs_topk_ent e[CS_TOPK], r[CS_TOPK];
 	unsigned int i, j, n = cs_topk_sorted(&t->lockwaits, e);
 	char label[64], buf[32], who[48];
+	struct line ln;
 
 	for (i = 0; i < n && i < 2; i++) {
 		const struct cs_lockstat *l = cs_core_lock(c, (size_t)e[i].key);
@@ -268,19 +310,22 @@ static void lockwait_line(FILE *f, const struct cs_core *c, const struct cs_thre
 		if (!l || l->kind == CS_LK_JOIN || e[i].ns * 100 < alive_ns(t))
 			continue;
 		cs_fmt_ns(buf, sizeof(buf), e[i].ns);
-		fprintf(f, "%16s waited on %s (%s) %s x%llu", "", cs_lock_label(l, label, sizeof(label)),
-			cs_lock_kind_name(l->kind), buf, (unsigned long long)e[i].count);
+		line_start(&ln, width, "waited on");
+		line_item(&ln, " %s (%s) %s x%llu", cs_lock_label(l, label, sizeof(label)),
+			  cs_lock_kind_name(l->kind), buf, (unsigned long long)e[i].count);
 		k = cs_topk_sorted(&l->releasers, r);
 		for (j = 0; j < k && r[j].key == t->tid; j++)
 			;
 		if (j < k)
-			fprintf(f, cs_releaser_reason(r[j].key) ? ", mostly: %s" :
-				", released mostly by %s", tid_name(c, r[j].key, who, sizeof(who)));
-		fputc('\n', f);
+			line_item(&ln, cs_releaser_reason(r[j].key) ? ", mostly %s" : ", mostly by %s",
+				  tid_name(c, r[j].key, who, sizeof(who)));
+		ln.cut = false; /* the lock itself is always shown; a releaser that does not fit is not */
+		line_end(f, &ln);
 	}
 }
 
-static void thread_row(FILE *f, const struct cs_core *c, const struct cs_thread *t)
+static void thread_row(FILE *f, const struct cs_core *c, const struct cs_thread *t,
+		       unsigned int width)
 {
 	uint64_t all = alive_ns(t);
 	char p50[32], p99[32], mx[32];
@@ -297,10 +342,10 @@ static void thread_row(FILE *f, const struct cs_core *c, const struct cs_thread 
 		fprintf(f, "%16s wait for CPU: p50 %s  p99 %s  max %s  (%llu waits)\n", "", p50,
 			p99, mx, (unsigned long long)t->lat.count);
 	}
-	blocked_line(f, t);
-	lockwait_line(f, c, t);
-	topk_line(f, c, "woken by", &t->wakers, false, "idle/irq");
-	topk_line(f, c, "CPU held by", &t->holders, true, "idle");
+	blocked_line(f, t, width);
+	lockwait_line(f, c, t, width);
+	topk_line(f, c, "woken by", &t->wakers, false, "idle/irq", width);
+	topk_line(f, c, "CPU held by", &t->holders, true, "idle", width);
 }
 
 static void table(FILE *f, const struct cs_core *c, const struct cs_view *v,
@@ -317,7 +362,7 @@ static void table(FILE *f, const struct cs_core *c, const struct cs_view *v,
 		if (v->nprocs > 1)
 			fprintf(f, "pid %u %s\n", p->pid, p->comm);
 		for (j = 0; j < p->nthreads; j++)
-			thread_row(f, c, p->threads[j]);
+			thread_row(f, c, p->threads[j], o->width);
 	}
 }
 
@@ -338,6 +383,7 @@ static void locks(FILE *f, const struct cs_core *c, const struct cs_render_opts 
 {
 	const struct cs_lockstat **v;
 	size_t i, n = cs_locks_sorted(c, &v), shown = n < 10 ? n : 10;
+	bool wide;
 
 	if (!n) {
 		free(v);
@@ -345,25 +391,34 @@ static void locks(FILE *f, const struct cs_core *c, const struct cs_render_opts 
 	}
 	fprintf(f, "\n%scontended locks%s (%zu; wait = time from asking to getting it)\n",
 		o->color ? BOLD : "", o->color ? RESET : "", n);
-	fprintf(f, "  %-32s %-6s %-15s %7s %9s %9s %4s  %s\n", "LOCK", "SPACE", "KIND", "WAITS",
-		"TOTAL", "MAX", "THR", "RELEASED BY");
+	/* releasers go at the end of the row where there is room, else below it */
+	wide = o->width >= 110;
+	fprintf(f, "  %-26s %-15s %6s %8s %8s %3s%s\n", "LOCK", "KIND", "WAITS", "TOTAL", "MAX",
+		"THR", wide ? " RELEASED BY" : "");
 	for (i = 0; i < shown; i++) {
 		const struct cs_lockstat *l = v[i];
 		struct cs_topk_ent e[CS_TOPK];
-		char label[64], tot[32], mx[32], r1[48], r2[48];
-		unsigned int k = cs_topk_sorted(&l->releasers, e);
+		char label[64], tot[32], mx[32], who[48];
+		unsigned int j, k = cs_topk_sorted(&l->releasers, e);
+		struct line ln;
 
 		cs_fmt_ns(tot, sizeof(tot), l->wait_ns);
 		cs_fmt_ns(mx, sizeof(mx), l->max_wait_ns);
-		fprintf(f, "  %-32.32s %-6s %-15s %7llu %9s %9s %4u  %s x%llu%s%s", cs_lock_label(l, label, sizeof(label)),
-			l->space == CS_SPACE_KERNEL ? "kernel" : "user", cs_lock_kind_name(l->kind),
-			(unsigned long long)l->waits, tot, mx, l->nwaiters,
-			k ? tid_name(c, e[0].key, r1, sizeof(r1)) : "-",
-			k ? (unsigned long long)e[0].count : 0ull, k > 1 ? ", " : "",
-			k > 1 ? tid_name(c, e[1].key, r2, sizeof(r2)) : "");
-		if (k > 1)
-			fprintf(f, " x%llu", (unsigned long long)e[1].count);
-		fputc('\n', f);
+		/* the kind says kernel or user space: mutex/condition/join are futexes */
+		ln.width = o->width < sizeof(ln.buf) - 8 ? o->width : sizeof(ln.buf) - 8;
+		ln.cut = false;
+		ln.len = (size_t)snprintf(ln.buf, sizeof(ln.buf), "  %-26.26s %-15s %6llu %8s %8s %3u",
+					  cs_lock_label(l, label, sizeof(label)),
+					  cs_lock_kind_name(l->kind), (unsigned long long)l->waits,
+					  tot, mx, l->nwaiters);
+		if (!wide) {
+			line_end(f, &ln);
+			line_start(&ln, o->width, "released by");
+		}
+		for (j = 0; j < k; j++)
+			line_item(&ln, "%s %s x%llu", j ? "," : "", tid_name(c, e[j].key, who, sizeof(who)),
+				  (unsigned long long)e[j].count);
+		line_end(f, &ln);
 	}
 	if (n > shown)
 		fprintf(f, "  ... %zu more (all of them in --json)\n", n - shown);
@@ -382,13 +437,12 @@ static void totals(FILE *f, const struct cs_core *c, const struct cs_render_opts
 	cs_fmt_ns(s, sizeof(s), t.ns[CS_ST_SLEEP]);
 	cs_fmt_ns(d, sizeof(d), t.ns[CS_ST_IO]);
 	cs_fmt_ns(l, sizeof(l), t.ns[CS_ST_LOCK]);
-	fprintf(f, "\ntotal: parallelism %.2f on %u CPUs; running %s, ready %s, sleeping %s, "
-		"io %s, lock %s\n", t.parallelism, o->ncpus, r, q, s, d, l);
-	fprintf(f, "       %llu voluntary and %llu involuntary switches, %llu migrations, "
-		"%llu wake-ups; %llu events, %s%llu lost%s\n",
+	fprintf(f, "\ntotal: parallelism %.2f on %u CPUs\n", t.parallelism, o->ncpus);
+	fprintf(f, "       running %s, ready %s, sleeping %s, io %s, lock %s\n", r, q, s, d, l);
+	fprintf(f, "       switches %llu voluntary, %llu involuntary; %llu migrations, %llu wake-ups\n",
 		(unsigned long long)t.nvcsw, (unsigned long long)t.nivcsw,
-		(unsigned long long)t.migrations, (unsigned long long)t.wakeups,
-		(unsigned long long)st->events,
+		(unsigned long long)t.migrations, (unsigned long long)t.wakeups);
+	fprintf(f, "       events %llu recorded, %s%llu lost%s\n", (unsigned long long)st->events,
 		o->color && st->lost_events ? "\033[31m" : "",
 		(unsigned long long)st->lost_events, o->color && st->lost_events ? RESET : "");
 }

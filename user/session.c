@@ -237,6 +237,8 @@ static void on_record(const struct cs_hdr *ev, void *ctx)
 	}
 	if (ev->kind == CS_EV_LOCK_BEGIN || ev->kind == CS_EV_FUTEX_ENTER)
 		name_lock(s, ev);
+	else if (ev->kind == CS_EV_EXEC && !s->o.tracer.no_locks)
+		cs_sym_remember(s->syms, (pid_t)ev->pid); /* while it is surely alive */
 	cs_reorder_push(&s->ro, ev);
 }
 
@@ -589,6 +591,8 @@ static void on_info(const struct cs_thread_info *ti, void *ctx)
 
 	if (ti->h.pid != s->root)
 		cs_tracer_track(s->tr, ti->h.pid);
+	if (ti->h.tid == ti->h.pid && !s->o.tracer.no_locks)
+		cs_sym_remember(s->syms, (pid_t)ti->h.pid);
 	cs_reorder_push(&s->ro, &ti->h);
 }
 

@@ -28,9 +28,23 @@ struct elf_syms {
 	size_t nsegs;
 };
 
+/* One process's file mappings, kept so an address can be named after it exits. */
+struct map_ent {
+	uint64_t start, end, off;
+	char *file;
+};
+
+struct pid_maps {
+	pid_t pid;
+	struct map_ent *m;
+	size_t n;
+};
+
 struct cs_symcache {
 	struct elf_syms *files;
 	size_t nfiles;
+	struct pid_maps *procs;
+	size_t nprocs;
 	struct sym *ksyms;
 	size_t nksyms;
 	bool kloaded;
@@ -63,6 +77,14 @@ void cs_symcache_free(struct cs_symcache **scp)
 		free(sc->files[i].segs);
 	}
 	free(sc->files);
+	for (i = 0; i < sc->nprocs; i++) {
+		size_t j;
+
+		for (j = 0; j < sc->procs[i].n; j++)
+			free(sc->procs[i].m[j].file);
+		free(sc->procs[i].m);
+	}
+	free(sc->procs);
 	free_syms(sc->ksyms, sc->nksyms);
 	free(sc);
 	*scp = NULL;
@@ -245,40 +267,131 @@ int cs_sym_elf(struct cs_symcache *sc, const char *path, uint64_t file_off, char
 	return 0;
 }
 
-int cs_sym_user(struct cs_symcache *sc, pid_t pid, uint64_t addr, char *out, size_t len)
+/* Read /proc/PID/maps into pm (file-backed mappings; .bss joined to its file). */
+static int read_maps(pid_t pid, struct pid_maps *pm)
 {
-	char path[64], line[4096];
+	char path[64], line[4096], prev_file[4096] = "";
+	unsigned long long prev_start = 0, prev_end = 0, prev_off = 0;
+	size_t cap = 0;
 	FILE *f;
-	int ret = -ENOENT;
 
-	snprintf(out, len, "0x%" PRIx64, addr);
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
+	pm->pid = pid;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long start, end, off;
 		char file[4096] = "";
-		const char *base;
 
 		if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %4095[^\n]", &start, &end, &off,
 			   file) < 3)
 			continue;
-		if (addr < start || addr >= end)
-			continue;
-		if (file[0] == '/') {
-			ret = cs_sym_elf(sc, file, addr - start + off, out, len);
-			if (!ret)
-				break;
-			base = strrchr(file, '/') + 1;
-			snprintf(out, len, "%s+0x%llx", base, (unsigned long long)(addr - start + off));
-		} else if (file[0]) {
-			snprintf(out, len, "%s+0x%llx", file, (unsigned long long)(addr - start));
+		/*
+		 * A program's .bss past its last file page is an anonymous mapping
+		 * right after the file's: it still belongs to that file.
+		 */
+		if (!file[0] && start == prev_end && prev_file[0] == '/') {
+			snprintf(file, sizeof(file), "%s", prev_file);
+			off = prev_off + (start - prev_start);
 		}
-		break;
+		snprintf(prev_file, sizeof(prev_file), "%s", file);
+		prev_start = start;
+		prev_end = end;
+		prev_off = off;
+		if (!file[0])
+			continue;
+		if (pm->n == cap) {
+			size_t nc = cap ? cap * 2 : 32;
+			void *p = realloc(pm->m, nc * sizeof(*pm->m));
+
+			if (!p)
+				break;
+			pm->m = p;
+			cap = nc;
+		}
+		pm->m[pm->n].start = start;
+		pm->m[pm->n].end = end;
+		pm->m[pm->n].off = off;
+		pm->m[pm->n].file = strdup(file);
+		if (pm->m[pm->n].file)
+			pm->n++;
 	}
 	fclose(f);
-	return ret;
+	return 0;
+}
+
+static struct pid_maps *cached_maps(struct cs_symcache *sc, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nprocs; i++)
+		if (sc->procs[i].pid == pid)
+			return &sc->procs[i];
+	return NULL;
+}
+
+int cs_sym_remember(struct cs_symcache *sc, pid_t pid)
+{
+	struct pid_maps pm = { 0 }, *old = cached_maps(sc, pid);
+	void *p;
+	size_t j;
+	int ret = read_maps(pid, &pm);
+
+	if (ret)
+		return ret;
+	if (old) { /* fresher mappings replace the old ones */
+		for (j = 0; j < old->n; j++)
+			free(old->m[j].file);
+		free(old->m);
+		*old = pm;
+		return 0;
+	}
+	p = realloc(sc->procs, (sc->nprocs + 1) * sizeof(*sc->procs));
+	if (!p) {
+		for (j = 0; j < pm.n; j++)
+			free(pm.m[j].file);
+		free(pm.m);
+		return -ENOMEM;
+	}
+	sc->procs = p;
+	sc->procs[sc->nprocs++] = pm;
+	return 0;
+}
+
+static int name_in(struct cs_symcache *sc, const struct pid_maps *pm, uint64_t addr, char *out,
+		   size_t len)
+{
+	size_t i;
+
+	for (i = 0; pm && i < pm->n; i++) {
+		const struct map_ent *e = &pm->m[i];
+		const char *base;
+
+		if (addr < e->start || addr >= e->end)
+			continue;
+		if (!cs_sym_elf(sc, e->file, addr - e->start + e->off, out, len))
+			return 0;
+		base = strrchr(e->file, '/');
+		snprintf(out, len, "%s+0x%llx", base ? base + 1 : e->file,
+			 (unsigned long long)(addr - e->start + e->off));
+		return -ENOENT;
+	}
+	return -ESRCH;
+}
+
+int cs_sym_user(struct cs_symcache *sc, pid_t pid, uint64_t addr, char *out, size_t len)
+{
+	int ret;
+
+	snprintf(out, len, "0x%" PRIx64, addr);
+	ret = name_in(sc, cached_maps(sc, pid), addr, out, len);
+	if (ret != -ESRCH)
+		return ret;
+	/* not in what we knew: read the mappings again while the process lives */
+	if (cs_sym_remember(sc, pid))
+		return -ESRCH;
+	return name_in(sc, cached_maps(sc, pid), addr, out, len);
 }
 
 static void load_kallsyms(struct cs_symcache *sc)

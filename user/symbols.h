@@ -20,6 +20,12 @@ void cs_symcache_free(struct cs_symcache **sc);
 /* "symbol+0xoff", "file+0xoff", "[heap]+0xoff" or "0xaddr"; 0 if resolved to a symbol. */
 int cs_sym_user(struct cs_symcache *sc, pid_t pid, uint64_t addr, char *out, size_t len);
 
+/*
+ * Read and keep PID's file mappings now (at exec, at attach), so that its
+ * addresses can still be named after it exits.
+ */
+int cs_sym_remember(struct cs_symcache *sc, pid_t pid);
+
 /* Kernel text symbol for ip ("func+0xoff"), NULL if unknown. */
 const char *cs_sym_kernel(struct cs_symcache *sc, uint64_t ip, uint64_t *off);
 

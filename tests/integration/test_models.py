@@ -83,7 +83,7 @@ def test_io_async_keeps_up_with_one_thread(all_c):
     assert a["wall_ns"] <= 1.5 * t["wall_ns"]
     assert len(threads(a)) == 1
     sw = lambda m: m["totals"]["voluntary_switches"] + m["totals"]["involuntary_switches"]
-    assert sw(a) * 3 <= sw(t)
+    assert sw(a) * 2 <= sw(t)  # 4 tasks: at most 4 replies per wake-up of the loop
     for m in io.values():
         tot = m["totals"]
         blocked = tot["sleep_ns"] + tot["io_ns"] + tot["lock_ns"]

@@ -67,7 +67,7 @@ static void timeline_uses_the_width_and_no_colour_when_asked(void **st)
 	assert_int_equal(lane[35], '.');
 	assert_int_equal(end[-1], 'D');
 	assert_non_null(strstr(out, "25.0  25.0  25.0  25.0"));
-	assert_non_null(strstr(out, "2 voluntary and 1 involuntary"));
+	assert_non_null(strstr(out, "switches 2 voluntary, 1 involuntary"));
 	free(out);
 	out = render(c, 120, true);
 	assert_non_null(strchr(out, '\033'));
