@@ -606,7 +606,7 @@ static int run_models(struct opts *o)
 	struct cs_session_opts so;
 	struct outputs out;
 	char err[512] = "";
-	int n, i, rc, failed = 0;
+	int n, i, rc, oret, failed = 0;
 	unsigned int ncpus;
 
 	if (!o->models.model)
@@ -625,10 +625,10 @@ static int run_models(struct opts *o)
 	if (rc)
 		return rc;
 	so = session_opts(o, &out);
-	if (cs_session_open(&s, &so, err, sizeof(err))) {
+	if ((oret = cs_session_open(&s, &so, err, sizeof(err)))) {
 		cs_err("%s", err);
 		close_outputs(&out, false, &rc);
-		return CS_EXIT_FAIL;
+		return oret == -ENOEXEC ? CS_EXIT_ENV : CS_EXIT_FAIL;
 	}
 	ncpus = cs_session_ncpus(s);
 	for (i = 0; i < n && !cs_session_interrupted(); i++) {
@@ -673,7 +673,7 @@ int cs_cmd_run(int argc, char **argv)
 	struct cs_session_opts so;
 	char err[512] = "";
 	char **cmd;
-	int rc, status = -1;
+	int rc, oret, status = -1;
 	struct opts o;
 	unsigned int ncpus;
 
@@ -703,10 +703,10 @@ int cs_cmd_run(int argc, char **argv)
 	if (rc)
 		return rc;
 	so = session_opts(&o, &out);
-	if (cs_session_open(&s, &so, err, sizeof(err))) {
+	if ((oret = cs_session_open(&s, &so, err, sizeof(err)))) {
 		cs_err("%s", err);
 		close_outputs(&out, false, &rc);
-		return CS_EXIT_FAIL;
+		return oret == -ENOEXEC ? CS_EXIT_ENV : CS_EXIT_FAIL;
 	}
 	ncpus = cs_session_ncpus(s);
 	if (cs_session_run(s, cmd, &core, &status, err, sizeof(err))) {
@@ -781,7 +781,7 @@ int cs_cmd_attach(int argc, char **argv)
 	char err[512] = "", title[128];
 	unsigned int ncpus;
 	struct opts o;
-	int rc;
+	int rc, oret;
 
 	opts_init(&o);
 	rc = parse_common("attach", argc, argv, &o, ":p:d:o:avh", longopts, attach_opt,
@@ -811,10 +811,10 @@ int cs_cmd_attach(int argc, char **argv)
 	if (rc)
 		return rc;
 	so = session_opts(&o, &out);
-	if (cs_session_open(&s, &so, err, sizeof(err))) {
+	if ((oret = cs_session_open(&s, &so, err, sizeof(err)))) {
 		cs_err("%s", err);
 		close_outputs(&out, false, &rc);
-		return CS_EXIT_FAIL;
+		return oret == -ENOEXEC ? CS_EXIT_ENV : CS_EXIT_FAIL;
 	}
 	ncpus = cs_session_ncpus(s);
 	if (cs_session_attach(s, o.pid, o.duration_ns, &core, err, sizeof(err))) {

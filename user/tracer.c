@@ -132,8 +132,16 @@ int cs_tracer_open(struct cs_tracer **out, const struct cs_tracer_opts *o,
 	select_programs(t, o);
 	ret = concscope_bpf__load(t->skel);
 	if (ret) {
-		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
-			 o->verbose ? "" : " (run with -v for the verifier's log)");
+		char why[128];
+
+		libbpf_strerror(ret, why, sizeof(why));
+		if (o->btf_path)
+			snprintf(err, errlen, "cannot use the kernel BTF in '%s': %s (it must be "
+				 "this kernel's BTF, e.g. /sys/kernel/btf/vmlinux)", o->btf_path, why);
+		else
+			snprintf(err, errlen, "cannot load the BPF programs: %s%s", why,
+				 o->verbose ? "" : " (run with -v for the verifier's log)");
+		ret = o->btf_path ? -ENOEXEC : ret;
 		goto fail;
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_sample, t, NULL);

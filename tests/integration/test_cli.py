@@ -113,6 +113,14 @@ def test_missing_btf_file():
     assert "BTF" in one_line(p)
 
 
+def test_unusable_btf_file():
+    if bpf_unavailable():
+        pytest.skip(bpf_unavailable())
+    p = cs("run", "--btf", "/etc/passwd", "--", "true")
+    assert p.returncode == ENV
+    assert "BTF" in one_line(p) and "/etc/passwd" in one_line(p)
+
+
 def test_help_and_version():
     p = cs("--help")
     assert p.returncode == 0 and "Examples" in p.stdout and "Exit status" in p.stdout
