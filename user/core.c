@@ -839,6 +839,22 @@ static void on_switch(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
 
 	if (!cpu)
 		return;
+	/*
+	 * The kernel does not report every switch (seen here: one process's
+	 * threads never switch out in sched_switch). The CPU then switches away
+	 * from a task we did not see switch in; say so, and let switch_out()
+	 * count prev as running since the CPU's last known switch.
+	 */
+	if (cpu->known && cpu->cur != e->h.tid) {
+		struct cs_thread *p = find(c, e->h.tid);
+
+		if (in_window(c, ts))
+			c->stats.chain_breaks++;
+		if (p && in_window(c, ts)) {
+			p->untraced++;
+			p->untraced_ns += ts - cpu->since;
+		}
+	}
 	charge_holders(c, cpu, ts);
 	set_name(c, e->next_tid, e->next_comm);
 	prev = e->h.tid ? tracked_thread(c, e->h.tid, e->h.pid, ts) : NULL;

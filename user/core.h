@@ -95,6 +95,9 @@ struct cs_thread {
 
 	uint64_t ns[CS_NACC]; /* time in each state, inside the window */
 	uint64_t nvcsw, nivcsw, migrations, wakeups;
+	uint64_t untraced;    /* switched out after an untraced switch-in (a chain break) */
+	uint64_t untraced_ns; /* ... and the time since the CPU's last known switch: at most
+				 this much of its running time may have been someone else's */
 	struct cs_hist lat;   /* ready -> running, ns */
 	struct cs_topk wakers;  /* key: waker tid (0: interrupt/idle); by count */
 	struct cs_topk holders; /* key: tid running on my CPU while I was ready; by ns */
@@ -120,6 +123,7 @@ struct cs_core_stats {
 	uint64_t events;       /* records fed */
 	uint64_t lost_events;  /* from CS_EV_LOST records */
 	uint64_t late_events;  /* records older than one already processed */
+	uint64_t chain_breaks; /* a CPU switched away from a task we did not see switch in */
 	uint64_t unknown_kind; /* records of kinds the core does not know */
 };
 

@@ -136,6 +136,8 @@ static void thread_json(struct cs_jsonw *w, const struct cs_core *c, const struc
 	cs_json_ku64(w, "involuntary_switches", t->nivcsw);
 	cs_json_ku64(w, "migrations", t->migrations);
 	cs_json_ku64(w, "wakeups", t->wakeups);
+	cs_json_ku64(w, "untraced_switches", t->untraced);
+	cs_json_ku64(w, "untraced_ns", t->untraced_ns);
 	cs_json_key(w, "sched_latency_ns");
 	cs_json_obj_begin(w);
 	cs_json_ku64(w, "count", t->lat.count);
@@ -286,6 +288,7 @@ void cs_summary_json(struct cs_jsonw *w, const struct cs_core *c, unsigned int n
 	cs_json_ku64(w, "events", st->events);
 	cs_json_ku64(w, "lost_events", st->lost_events);
 	cs_json_ku64(w, "late_events", st->late_events);
+	cs_json_ku64(w, "chain_breaks", st->chain_breaks);
 	cs_totals_json(w, &tot);
 	cs_json_key(w, "processes");
 	cs_json_arr_begin(w);

@@ -23,13 +23,16 @@ def check_against_kernel(t, s, strict=True):
     """Switch counts within 2% or 5, running within 2%, ready within 5%."""
     for ours, theirs in (("voluntary_switches", "nvcsw"), ("involuntary_switches", "nivcsw")):
         assert close(t[ours], s[theirs], 0.02, 5), (ours, t[ours], s[theirs])
+    # Where the kernel did not report a switch into this thread (a CPU chain broke, see
+    # the README), up to untraced_ns of its running time may have been another task's.
+    slack = t["untraced_ns"]
     # A main thread's life starts before the window (fork to exec, in the
     # kernel's counters only) and ends after its snapshot (process exit, in
     # concscope's numbers only): a few ms either way, so absolute floors.
-    assert close(t["running_ns"], s["run_ns"], 0.02, 2e6 if strict else 5e6), \
-        ("running", t["running_ns"], s["run_ns"])
-    assert close(t["ready_ns"], s["wait_ns"], 0.05, 1e6 if strict else 10e6), \
-        ("ready", t["ready_ns"], s["wait_ns"])
+    assert close(t["running_ns"], s["run_ns"], 0.02, (2e6 if strict else 5e6) + slack), \
+        ("running", t["running_ns"], s["run_ns"], slack)
+    assert close(t["ready_ns"], s["wait_ns"], 0.05, (1e6 if strict else 10e6) + slack), \
+        ("ready", t["ready_ns"], s["wait_ns"], slack)
 
 
 def test_sleeper_is_sleeping():
