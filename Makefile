@@ -106,15 +106,17 @@ $(BUILD)/concscope: $(CORE_OBJS) $(PF_OBJS) $(APP_OBJS)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LIBBPF_LIBS) -lm -o $@.tmp && mv $@.tmp $@
 
 # ---- workloads and test programs ----
+# Never sanitized: they are what is measured, and a sanitizer's runtime adds
+# threads and processes of its own (LeakSanitizer's exit-time checker).
 $(BUILD)/cs-workload: $(wildcard workloads/cs-workload*.c workloads/wl-*.c workloads/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -pthread $(filter %.c,$^) -lm -o $@.tmp && mv $@.tmp $@
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -pthread $(filter %.c,$^) -lm -o $@.tmp && mv $@.tmp $@
 
 $(BUILD)/cs-ioserver: workloads/cs-ioserver.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 $< -o $@.tmp && mv $@.tmp $@
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 $< -o $@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/progs/%: tests/progs/%.c tests/progs/snap.h
 	$(call msg,CC,$@)
