@@ -337,6 +337,33 @@ static void show(const struct cs_core *c, const struct opts *o, unsigned int ncp
 	cs_render(stdout, c, &ro);
 }
 
+/*
+ * What run, attach and the models do before tracing: check privileges and
+ * BTF, open the outputs, load and attach. An exit code, CS_EXIT_OK on success.
+ */
+static int start(struct opts *o, struct outputs *out, struct cs_session **s, unsigned int *ncpus)
+{
+	struct cs_session_opts so;
+	char err[512] = "";
+	int rc, ret;
+
+	rc = check_env(o);
+	if (rc)
+		return rc;
+	rc = open_outputs(out, o);
+	if (rc)
+		return rc;
+	so = session_opts(o, out);
+	ret = cs_session_open(s, &so, err, sizeof(err));
+	if (ret) {
+		cs_err("%s", err);
+		close_outputs(out, false, &rc);
+		return ret == -ENOEXEC ? CS_EXIT_ENV : CS_EXIT_FAIL;
+	}
+	*ncpus = cs_session_ncpus(*s);
+	return CS_EXIT_OK;
+}
+
 /* Is argv0 something execvp can run? */
 static bool runnable(const char *argv0)
 {
@@ -603,10 +630,9 @@ static int run_models(struct opts *o)
 {
 	struct cs_model_run runs[CS_MAX_JOBS];
 	struct cs_session *s = NULL;
-	struct cs_session_opts so;
 	struct outputs out;
 	char err[512] = "";
-	int n, i, rc, oret, failed = 0;
+	int n, i, rc, failed = 0;
 	unsigned int ncpus;
 
 	if (!o->models.model)
@@ -618,19 +644,9 @@ static int run_models(struct opts *o)
 		cs_err("%s", err);
 		return CS_EXIT_USAGE;
 	}
-	rc = check_env(o);
+	rc = start(o, &out, &s, &ncpus);
 	if (rc)
 		return rc;
-	rc = open_outputs(&out, o);
-	if (rc)
-		return rc;
-	so = session_opts(o, &out);
-	if ((oret = cs_session_open(&s, &so, err, sizeof(err)))) {
-		cs_err("%s", err);
-		close_outputs(&out, false, &rc);
-		return oret == -ENOEXEC ? CS_EXIT_ENV : CS_EXIT_FAIL;
-	}
-	ncpus = cs_session_ncpus(s);
 	for (i = 0; i < n && !cs_session_interrupted(); i++) {
 		if (run_one_model(s, &runs[i], &o->models) && !runs[i].core) {
 			failed = 1;
@@ -670,10 +686,9 @@ int cs_cmd_run(int argc, char **argv)
 	struct cs_session *s = NULL;
 	struct cs_core *core = NULL;
 	struct outputs out;
-	struct cs_session_opts so;
 	char err[512] = "";
 	char **cmd;
-	int rc, oret, status = -1;
+	int rc, status = -1;
 	struct opts o;
 	unsigned int ncpus;
 
@@ -696,19 +711,9 @@ int cs_cmd_run(int argc, char **argv)
 		cs_err("cannot run '%s': no such program", cmd[0]);
 		return CS_EXIT_TARGET;
 	}
-	rc = check_env(&o);
+	rc = start(&o, &out, &s, &ncpus);
 	if (rc)
 		return rc;
-	rc = open_outputs(&out, &o);
-	if (rc)
-		return rc;
-	so = session_opts(&o, &out);
-	if ((oret = cs_session_open(&s, &so, err, sizeof(err)))) {
-		cs_err("%s", err);
-		close_outputs(&out, false, &rc);
-		return oret == -ENOEXEC ? CS_EXIT_ENV : CS_EXIT_FAIL;
-	}
-	ncpus = cs_session_ncpus(s);
 	if (cs_session_run(s, cmd, &core, &status, err, sizeof(err))) {
 		cs_err("%s", err);
 		cs_session_close(&s);
@@ -776,12 +781,11 @@ int cs_cmd_attach(int argc, char **argv)
 	};
 	struct cs_session *s = NULL;
 	struct cs_core *core = NULL;
-	struct cs_session_opts so;
 	struct outputs out;
 	char err[512] = "", title[128];
 	unsigned int ncpus;
 	struct opts o;
-	int rc, oret;
+	int rc;
 
 	opts_init(&o);
 	rc = parse_common("attach", argc, argv, &o, ":p:d:o:avh", longopts, attach_opt,
@@ -804,19 +808,9 @@ int cs_cmd_attach(int argc, char **argv)
 		cs_err("no process with pid %d", o.pid);
 		return CS_EXIT_TARGET;
 	}
-	rc = check_env(&o);
+	rc = start(&o, &out, &s, &ncpus);
 	if (rc)
 		return rc;
-	rc = open_outputs(&out, &o);
-	if (rc)
-		return rc;
-	so = session_opts(&o, &out);
-	if ((oret = cs_session_open(&s, &so, err, sizeof(err)))) {
-		cs_err("%s", err);
-		close_outputs(&out, false, &rc);
-		return oret == -ENOEXEC ? CS_EXIT_ENV : CS_EXIT_FAIL;
-	}
-	ncpus = cs_session_ncpus(s);
 	if (cs_session_attach(s, o.pid, o.duration_ns, &core, err, sizeof(err))) {
 		cs_err("%s", err);
 		cs_session_close(&s);

@@ -80,19 +80,26 @@ void cs_view_free(struct cs_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
+/* The keys a thread and the totals share: time in each state and the counts. */
+static void counts_json(struct cs_jsonw *w, const uint64_t ns[CS_NACC], uint64_t nvcsw,
+			uint64_t nivcsw, uint64_t migrations, uint64_t wakeups)
+{
+	cs_json_ku64(w, "running_ns", ns[CS_ST_RUNNING]);
+	cs_json_ku64(w, "ready_ns", ns[CS_ST_READY]);
+	cs_json_ku64(w, "sleep_ns", ns[CS_ST_SLEEP]);
+	cs_json_ku64(w, "io_ns", ns[CS_ST_IO]);
+	cs_json_ku64(w, "lock_ns", ns[CS_ST_LOCK]);
+	cs_json_ku64(w, "voluntary_switches", nvcsw);
+	cs_json_ku64(w, "involuntary_switches", nivcsw);
+	cs_json_ku64(w, "migrations", migrations);
+	cs_json_ku64(w, "wakeups", wakeups);
+}
+
 void cs_totals_json(struct cs_jsonw *w, const struct cs_totals *t)
 {
 	cs_json_key(w, "totals");
 	cs_json_obj_begin(w);
-	cs_json_ku64(w, "running_ns", t->ns[CS_ST_RUNNING]);
-	cs_json_ku64(w, "ready_ns", t->ns[CS_ST_READY]);
-	cs_json_ku64(w, "sleep_ns", t->ns[CS_ST_SLEEP]);
-	cs_json_ku64(w, "io_ns", t->ns[CS_ST_IO]);
-	cs_json_ku64(w, "lock_ns", t->ns[CS_ST_LOCK]);
-	cs_json_ku64(w, "voluntary_switches", t->nvcsw);
-	cs_json_ku64(w, "involuntary_switches", t->nivcsw);
-	cs_json_ku64(w, "migrations", t->migrations);
-	cs_json_ku64(w, "wakeups", t->wakeups);
+	counts_json(w, t->ns, t->nvcsw, t->nivcsw, t->migrations, t->wakeups);
 	cs_json_kdouble(w, "parallelism", t->parallelism);
 	cs_json_obj_end(w);
 }
@@ -127,15 +134,7 @@ static void thread_json(struct cs_jsonw *w, const struct cs_core *c, const struc
 	cs_json_obj_begin(w);
 	cs_json_ku64(w, "tid", t->tid);
 	cs_json_kstr(w, "comm", t->comm);
-	cs_json_ku64(w, "running_ns", t->ns[CS_ST_RUNNING]);
-	cs_json_ku64(w, "ready_ns", t->ns[CS_ST_READY]);
-	cs_json_ku64(w, "sleep_ns", t->ns[CS_ST_SLEEP]);
-	cs_json_ku64(w, "io_ns", t->ns[CS_ST_IO]);
-	cs_json_ku64(w, "lock_ns", t->ns[CS_ST_LOCK]);
-	cs_json_ku64(w, "voluntary_switches", t->nvcsw);
-	cs_json_ku64(w, "involuntary_switches", t->nivcsw);
-	cs_json_ku64(w, "migrations", t->migrations);
-	cs_json_ku64(w, "wakeups", t->wakeups);
+	counts_json(w, t->ns, t->nvcsw, t->nivcsw, t->migrations, t->wakeups);
 	cs_json_ku64(w, "untraced_switches", t->untraced);
 	cs_json_ku64(w, "untraced_ns", t->untraced_ns);
 	cs_json_key(w, "sched_latency_ns");
