@@ -817,8 +817,13 @@ static void switch_out(struct cs_core *c, struct cs_thread *t, const struct cs_s
 	set_state(c, t, blocked_state(t, next_st), ts);
 }
 
-static void switch_in(struct cs_core *c, struct cs_thread *t, uint16_t cpu, uint64_t ts)
+static void switch_in(struct cs_core *c, struct cs_thread *t, const struct cs_switch *e,
+		      uint64_t ts)
 {
+	uint16_t cpu = e->h.cpu;
+
+	if (!t->comm[0]) /* first seen switching out, before anything named it */
+		memcpy(t->comm, e->next_comm, CS_COMM_LEN);
 	if (t->in_futex && t->fwait.at_switch && t->fwait.blocked)
 		end_switch_wait(c, t, ts);
 	if (t->state == CS_ST_READY && !t->pending_r) {
@@ -862,7 +867,7 @@ static void on_switch(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
 		switch_out(c, prev, e, cpu, ts);
 	next = e->next_tid ? tracked_thread(c, e->next_tid, e->next_pid, ts) : NULL;
 	if (next)
-		switch_in(c, next, e->h.cpu, ts);
+		switch_in(c, next, e, ts);
 	/* entering a run queue may have grown (moved) the CPU array */
 	cpu = &c->cpus[e->h.cpu];
 	cpu->cur = e->next_tid;
