@@ -257,10 +257,17 @@ static void find_io(FILE *f, const struct cs_model_run *runs, const struct figur
 		lo = b < lo ? b : lo;
 		hi = b > hi ? b : hi;
 	}
-	if (hi > 0)
-		fprintf(f, "- %s work: the models were blocked %.0f%% to %.0f%% of their threads' time: "
-			"%s\n", work, lo, hi, lo >= 50 ? "waiting, not computing, is what they do."
-			: "they mostly computed.");
+	if (hi > 0) {
+		char range[32];
+
+		if ((int)(lo + 0.5) == (int)(hi + 0.5))
+			snprintf(range, sizeof(range), "%.0f%%", hi);
+		else
+			snprintf(range, sizeof(range), "%.0f%% to %.0f%%", lo, hi);
+		fprintf(f, "- %s work: the models were blocked %s of their threads' time: %s\n", work,
+			range, lo >= 50 ? "waiting, not computing, is what they do." :
+			"they mostly computed.");
+	}
 }
 
 static void find_async_loop(FILE *f, const struct cs_model_run *runs, const struct figures *fg,

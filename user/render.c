@@ -339,8 +339,8 @@ static void thread_row(FILE *f, const struct cs_core *c, const struct cs_thread 
 		cs_fmt_ns(p50, sizeof(p50), cs_hist_quantile(&t->lat, 0.5));
 		cs_fmt_ns(p99, sizeof(p99), cs_hist_quantile(&t->lat, 0.99));
 		cs_fmt_ns(mx, sizeof(mx), t->lat.max);
-		fprintf(f, "%16s wait for CPU: p50 %s  p99 %s  max %s  (%llu waits)\n", "", p50,
-			p99, mx, (unsigned long long)t->lat.count);
+		fprintf(f, "%16s wait for CPU: p50 %s  p99 %s  max %s  (%llu wait%s)\n", "", p50,
+			p99, mx, (unsigned long long)t->lat.count, t->lat.count == 1 ? "" : "s");
 	}
 	blocked_line(f, t, width);
 	lockwait_line(f, c, t, width);
