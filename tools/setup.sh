@@ -25,11 +25,6 @@ if [ -n "$missing" ]; then
 	apt-get install -y -q --no-install-recommends $missing
 fi
 
-# libbpf attaches classic tracepoints through tracefs; mount it if it is not.
-if [ ! -d /sys/kernel/tracing/events ] && ! mountpoint -q /sys/kernel/tracing; then
-	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
-fi
-
 if [ ! -r /sys/kernel/btf/vmlinux ]; then
 	echo "tools/setup.sh: warning: this kernel has no BTF (/sys/kernel/btf/vmlinux);" \
 	     "concscope needs CONFIG_DEBUG_INFO_BTF=y" >&2
