@@ -1135,16 +1135,6 @@ const struct cs_core_stats *cs_core_stats(const struct cs_core *c)
 	return &c->stats;
 }
 
-uint64_t cs_core_window_begin(const struct cs_core *c)
-{
-	return c->wb == NOT_SET ? 0 : c->wb;
-}
-
-uint64_t cs_core_window_end(const struct cs_core *c)
-{
-	return c->we == NOT_SET ? 0 : c->we;
-}
-
 uint64_t cs_core_duration(const struct cs_core *c)
 {
 	if (c->wb == NOT_SET || c->we == NOT_SET || c->we < c->wb)

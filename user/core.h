@@ -148,8 +148,6 @@ const struct cs_thread *cs_core_thread(const struct cs_core *c, size_t i);
 const struct cs_thread *cs_core_find(const struct cs_core *c, uint32_t tid);
 void cs_core_totals(const struct cs_core *c, struct cs_totals *t);
 const struct cs_core_stats *cs_core_stats(const struct cs_core *c);
-uint64_t cs_core_window_begin(const struct cs_core *c);
-uint64_t cs_core_window_end(const struct cs_core *c);
 uint64_t cs_core_duration(const struct cs_core *c);
 unsigned int cs_core_ncpus(const struct cs_core *c);
 /* Timeline geometry: bucket i covers [begin + i*width, begin + (i+1)*width). */

@@ -66,25 +66,6 @@ uint64_t cs_hist_quantile(const struct cs_hist *h, double q)
 	return h->max;
 }
 
-void cs_hist_merge(struct cs_hist *dst, const struct cs_hist *src)
-{
-	unsigned int i;
-
-	if (!src->count || !src->b)
-		return;
-	if (!dst->b) {
-		dst->b = calloc(CS_HIST_BUCKETS, sizeof(*dst->b));
-		if (!dst->b)
-			return;
-	}
-	for (i = 0; i < CS_HIST_BUCKETS; i++)
-		dst->b[i] += src->b[i];
-	dst->count += src->count;
-	dst->sum += src->sum;
-	if (src->max > dst->max)
-		dst->max = src->max;
-}
-
 void cs_hist_free(struct cs_hist *h)
 {
 	free(h->b);

@@ -27,7 +27,6 @@ struct cs_hist {
 int cs_hist_add(struct cs_hist *h, uint64_t v);
 /* The value at quantile q (0..1): the middle of its bucket; 0 when empty. */
 uint64_t cs_hist_quantile(const struct cs_hist *h, double q);
-void cs_hist_merge(struct cs_hist *dst, const struct cs_hist *src);
 void cs_hist_free(struct cs_hist *h);
 
 /* Bucket index and its [lo, hi] range, exposed for tests. */

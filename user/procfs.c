@@ -213,14 +213,6 @@ int cs_check_privileges(char *why, size_t len)
 	return -EPERM;
 }
 
-void cs_comm_of_path(const char *path, char comm[CS_COMM_LEN])
-{
-	const char *base = strrchr(path, '/');
-
-	memset(comm, 0, CS_COMM_LEN);
-	strncpy(comm, base ? base + 1 : path, CS_COMM_LEN - 1);
-}
-
 unsigned int cs_possible_cpus(void)
 {
 	char buf[256], *p;

@@ -33,7 +33,5 @@ int cs_check_privileges(char *why, size_t len);
 /* Number of possible CPUs (/sys/devices/system/cpu/possible), as libbpf counts them. */
 unsigned int cs_possible_cpus(void);
 
-/* The command's comm, as the kernel would set it on exec. */
-void cs_comm_of_path(const char *path, char comm[CS_COMM_LEN]);
 
 #endif

@@ -309,6 +309,8 @@ static void check_lost(struct cs_session *s)
 	uint64_t now = cs_now_boot();
 
 	cs_tracer_lost(s->tr, per_cpu, n, &skipped);
+	/* records that failed validation are lost too, never silently */
+	skipped += cs_tracer_bad_records(s->tr);
 	for (i = 0; i <= n; i++) {
 		uint64_t cur = i < n ? per_cpu[i] : skipped;
 		uint64_t *seen = i < n ? &s->lost_seen[i] : &s->skipped_seen;
@@ -655,11 +657,6 @@ int cs_session_close(struct cs_session **sp)
 	free(s);
 	*sp = NULL;
 	return ret;
-}
-
-uint64_t cs_session_records(const struct cs_session *s)
-{
-	return s->records;
 }
 
 unsigned int cs_session_ncpus(const struct cs_session *s)

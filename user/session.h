@@ -55,7 +55,6 @@ void cs_session_mark(struct cs_session *s, unsigned int kind, int64_t value,
 /* Push the stream's tail to the sink. Returns the sink's first error. */
 int cs_session_close(struct cs_session **s);
 
-uint64_t cs_session_records(const struct cs_session *s);
 unsigned int cs_session_ncpus(const struct cs_session *s);
 /* Set once SIGINT/SIGTERM/SIGHUP arrived. */
 bool cs_session_interrupted(void);

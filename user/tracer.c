@@ -21,7 +21,6 @@ struct cs_tracer {
 	unsigned int ncpus;
 	uint64_t bad;
 	uint64_t *percpu; /* scratch for the stats map */
-	bool has_futex;
 };
 
 /*
@@ -51,7 +50,6 @@ static void select_programs(struct cs_tracer *t, const struct cs_tracer_opts *o)
 				load = false;
 		bpf_program__set_autoload(prog, load);
 	}
-	t->has_futex = !o->no_locks;
 }
 
 static bool verbose_libbpf;
@@ -230,11 +228,6 @@ uint64_t cs_tracer_lost(struct cs_tracer *t, uint64_t *per_cpu, unsigned int ncp
 uint64_t cs_tracer_bad_records(const struct cs_tracer *t)
 {
 	return t->bad;
-}
-
-bool cs_tracer_has_futex(const struct cs_tracer *t)
-{
-	return t->has_futex;
 }
 
 unsigned int cs_tracer_ncpus(const struct cs_tracer *t)

@@ -38,9 +38,8 @@ int cs_tracer_poll(struct cs_tracer *t, int timeout_ms);
  */
 uint64_t cs_tracer_lost(struct cs_tracer *t, uint64_t *per_cpu, unsigned int ncpus,
 			uint64_t *skipped);
+/* Records the ring buffer handed over that failed validation (counted as lost). */
 uint64_t cs_tracer_bad_records(const struct cs_tracer *t);
-/* Whether futex system calls are traced (their tracepoints exist). */
-bool cs_tracer_has_futex(const struct cs_tracer *t);
 unsigned int cs_tracer_ncpus(const struct cs_tracer *t);
 /* Print the IDs of this instance's programs, links and maps (for -v and tests). */
 void cs_tracer_print_ids(const struct cs_tracer *t, FILE *f);
