@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <string.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include "decode.h"
 
 static const struct {
@@ -65,3 +67,19 @@ const struct cs_hdr *cs_decode_next(const void *buf, size_t len, size_t *off)
 	*off += size;
 	return h;
 }
+
+void cs_mark_init(struct cs_mark *m, uint64_t ts, unsigned int kind, uint32_t pid,
+		  int64_t value, const char *text)
+{
+	memset(m, 0, sizeof(*m));
+	m->h.ts = ts;
+	m->h.size = sizeof(*m);
+	m->h.kind = CS_EV_MARK;
+	m->h.aux = (uint16_t)kind;
+	m->h.cpu = 0xffff;
+	m->h.tid = m->h.pid = pid;
+	m->value = value;
+	if (text)
+		snprintf(m->text, sizeof(m->text), "%s", text);
+}
+

@@ -7,6 +7,7 @@
 #define CS_DECODE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <linux/types.h>
 #include "concscope.h"
 
@@ -30,5 +31,9 @@ const struct cs_hdr *cs_decode(const void *data, size_t len);
  * (then *off is left where the bad record starts).
  */
 const struct cs_hdr *cs_decode_next(const void *buf, size_t len, size_t *off);
+
+/* A mark record (window, model, segment...) not tied to a CPU; text may be NULL. */
+void cs_mark_init(struct cs_mark *m, uint64_t ts, unsigned int kind, uint32_t pid,
+		  int64_t value, const char *text);
 
 #endif

@@ -174,28 +174,13 @@ static void feed_out(struct cs_session *s, const struct cs_hdr *ev)
 	}
 }
 
-static void fill_mark(struct cs_mark *m, uint64_t ts, unsigned int kind, uint32_t pid,
-		      int64_t value, const char *text)
-{
-	memset(m, 0, sizeof(*m));
-	m->h.ts = ts;
-	m->h.size = sizeof(*m);
-	m->h.kind = CS_EV_MARK;
-	m->h.aux = (uint16_t)kind;
-	m->h.cpu = 0xffff;
-	m->h.tid = m->h.pid = pid;
-	m->value = value;
-	if (text)
-		snprintf(m->text, sizeof(m->text), "%s", text);
-}
-
 /* A mark fed straight out, stamped no earlier than what went before it. */
 static void feed_mark(struct cs_session *s, uint64_t ts, unsigned int kind, uint32_t pid,
 		      int64_t value, const char *text)
 {
 	struct cs_mark m;
 
-	fill_mark(&m, ts > s->last_out ? ts : s->last_out, kind, pid, value, text);
+	cs_mark_init(&m, ts > s->last_out ? ts : s->last_out, kind, pid, value, text);
 	feed_out(s, &m.h);
 }
 
@@ -211,7 +196,7 @@ static void on_ordered(const struct cs_hdr *ev, void *ctx)
 
 	if (s->core && s->root && !s->window_open && ev->kind == CS_EV_EXEC &&
 	    ev->pid == s->root) {
-		fill_mark(&m, ev->ts, CS_MARK_WINDOW_BEGIN, s->root, 0, NULL);
+		cs_mark_init(&m, ev->ts, CS_MARK_WINDOW_BEGIN, s->root, 0, NULL);
 		feed_out(s, &m.h);
 		s->window_open = true;
 	}
@@ -220,7 +205,7 @@ static void on_ordered(const struct cs_hdr *ev, void *ctx)
 	    (ev->flags & 1)) {
 		s->root_gone = true;
 		if (s->window_open && !s->window_closed) {
-			fill_mark(&m, ev->ts, CS_MARK_WINDOW_END, s->root, 0, NULL);
+			cs_mark_init(&m, ev->ts, CS_MARK_WINDOW_END, s->root, 0, NULL);
 			feed_out(s, &m.h);
 			s->window_closed = true;
 		}
@@ -247,7 +232,7 @@ static void push_mark(struct cs_session *s, uint64_t ts, unsigned int kind, uint
 {
 	struct cs_mark m;
 
-	fill_mark(&m, ts, kind, pid, value, text);
+	cs_mark_init(&m, ts, kind, pid, value, text);
 	cs_reorder_push(&s->ro, &m.h);
 }
 

@@ -71,17 +71,6 @@ static void out(struct replay *r, const struct cs_hdr *ev)
 #endif
 }
 
-static void fill_mark(struct cs_mark *m, uint64_t ts, unsigned int kind, uint32_t pid)
-{
-	memset(m, 0, sizeof(*m));
-	m->h.ts = ts;
-	m->h.size = sizeof(*m);
-	m->h.kind = CS_EV_MARK;
-	m->h.aux = (uint16_t)kind;
-	m->h.cpu = 0xffff;
-	m->h.tid = m->h.pid = pid;
-}
-
 /* As the session's on_ordered: the root's exec and exit bound the window. */
 static void on_ordered(const struct cs_hdr *ev, void *ctx)
 {
@@ -89,14 +78,14 @@ static void on_ordered(const struct cs_hdr *ev, void *ctx)
 	struct cs_mark m;
 
 	if (!r->window_open && ev->kind == CS_EV_EXEC && ev->pid == r->root) {
-		fill_mark(&m, ev->ts, CS_MARK_WINDOW_BEGIN, r->root);
+		cs_mark_init(&m, ev->ts, CS_MARK_WINDOW_BEGIN, r->root, 0, NULL);
 		out(r, &m.h);
 		r->window_open = true;
 	}
 	out(r, ev);
 	if (ev->kind == CS_EV_EXIT && ev->pid == r->root && (ev->flags & 1) &&
 	    r->window_open && !r->window_closed) {
-		fill_mark(&m, ev->ts, CS_MARK_WINDOW_END, r->root);
+		cs_mark_init(&m, ev->ts, CS_MARK_WINDOW_END, r->root, 0, NULL);
 		out(r, &m.h);
 		r->window_closed = true;
 	}
@@ -161,7 +150,7 @@ static int pass(const unsigned char *buf, size_t len, uint32_t root, uint64_t fi
 	(void)keep;
 #endif
 	/* the session tracks the command before it is released */
-	fill_mark(&m, first_ts, CS_MARK_TRACK, root);
+	cs_mark_init(&m, first_ts, CS_MARK_TRACK, root, 0, NULL);
 	cs_reorder_push(ro, &m.h);
 	while ((ev = cs_decode_next(buf, len, &off))) {
 		cs_reorder_push(ro, ev);
