@@ -166,6 +166,14 @@ int BPF_PROG(cs_sched_switch, bool preempt, struct task_struct *prev,
 	if (!e)
 		return 0;
 	e->h.flags = preempt ? CS_SWF_PREEMPT : 0;
+	if (next->pid && is_tracked(next->tgid)) {
+		__u64 wait = cs_next_wait_us(next);
+
+		if (wait) { /* the wait + 1, 0: none known */
+			e->h.flags |= CS_SWF_NEXT_WAIT;
+			e->h.aux = wait - 1;
+		}
+	}
 	e->next_tid = next->pid;
 	e->next_pid = next->tgid;
 	e->prev_state = prev_state;
@@ -282,6 +290,7 @@ int BPF_PROG(cs_sched_migrate_task, struct task_struct *p, int dest_cpu)
 	if (!e)
 		return 0;
 	e->h.aux = dest_cpu;
+	e->h.flags = p->on_rq ? CS_MGF_QUEUED : 0;
 	e->orig_cpu = p->thread_info.cpu;
 	e->pad = 0;
 	submit(e, sizeof(*e));

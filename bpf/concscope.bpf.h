@@ -69,4 +69,36 @@ static __always_inline __u8 cs_waker_flags(struct task_struct *cur)
 	return nr == CS_NR_FUTEX || nr == CS_NR_FUTEX_WAKE ? CS_WKF_WAKER_FUTEX : 0;
 }
 
+/*
+ * How long next waited on this CPU's run queue since its last enqueue, in
+ * us rounded, plus one (0: not queued, or not knowable here). This is what
+ * sched_info_arrive() will add to next's run_delay right after this
+ * tracepoint: the rq clock it uses was updated before the pick, and
+ * last_queued is still set. The rq is reached through next's cfs_rq (set
+ * for tasks of every class, and next is on this CPU): per-CPU kernel
+ * variables are not visible to BPF on this kernel (no KALLSYMS_ALL).
+ */
+static __always_inline __u64 cs_next_wait_us(struct task_struct *next)
+{
+	struct cfs_rq *cfs;
+	struct rq *rq;
+	__u64 queued, clock;
+
+	if (!bpf_core_field_exists(next->sched_info.last_queued) ||
+	    !bpf_core_field_exists(cfs->rq))
+		return 0;
+	queued = next->sched_info.last_queued;
+	if (!queued)
+		return 0;
+	cfs = next->se.cfs_rq;
+	if (!cfs)
+		return 0;
+	rq = cfs->rq;
+	if (!rq)
+		return 0;
+	clock = rq->clock;
+	clock = clock > queued ? (clock - queued + 500) / 1000 : 0;
+	return (clock < CS_WAIT_US_MAX ? clock : CS_WAIT_US_MAX) + 1;
+}
+
 #endif /* CONCSCOPE_BPF_H */

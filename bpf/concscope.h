@@ -47,6 +47,8 @@ enum cs_kind {
 
 /* cs_hdr.flags for CS_EV_SWITCH */
 #define CS_SWF_PREEMPT 0x01 /* the switch was a preemption */
+#define CS_SWF_NEXT_WAIT 0x02 /* aux holds next's run-queue wait (see cs_switch) */
+#define CS_WAIT_US_MAX 0xffff /* that wait was this many us or more: unknown */
 
 /* cs_hdr.flags for CS_EV_WAKING */
 #define CS_WKF_NEW 0x01 /* sched_wakeup_new: first wake-up of a new task */
@@ -60,6 +62,9 @@ enum cs_kind {
 
 /* cs_hdr.flags for CS_EV_LOCK_BEGIN */
 #define CS_LKF_MMAP_LOCK 0x01 /* the lock is the task's mm->mmap_lock */
+
+/* cs_hdr.flags for CS_EV_MIGRATE */
+#define CS_MGF_QUEUED 0x01 /* moved while on a run queue (not at its wake-up) */
 
 /* cs_hdr.flags for CS_EV_FORK */
 #define CS_FKF_THREAD 0x01 /* the new task is a thread of the same process */
@@ -81,8 +86,17 @@ struct cs_hdr {
  * space turns them into the reported state with cs_state_report() (one
  * conversion, used by the core and by the Perfetto writer).
  */
+/*
+ * With CS_SWF_NEXT_WAIT (set for a tracked next), aux is how long next waited
+ * on this run queue since it was last enqueued, in microseconds (rounded;
+ * CS_WAIT_US_MAX: that long or more). It is the kernel's own figure (the
+ * rq clock minus sched_info.last_queued, the increment schedstat's run-queue
+ * wait gets at this switch): the enqueue of a wake-up can come well after
+ * its sched_waking (through another CPU's wake list), and only the kernel
+ * knows when.
+ */
 struct cs_switch {
-	struct cs_hdr h;        /* tid/pid: prev; flags: CS_SWF_*; aux: unused */
+	struct cs_hdr h;        /* tid/pid: prev; flags: CS_SWF_*; aux: see above */
 	__u32 next_tid;
 	__u32 next_pid;
 	__u32 prev_state;       /* raw prev->__state at the switch */

@@ -814,6 +814,7 @@ static void switch_out(struct cs_core *c, struct cs_thread *t, const struct cs_s
 	}
 	t->cpu = e->h.cpu;
 	t->block_syscall = e->syscall;
+	t->woke_from = 0; /* preempted: ready from now, no wake-up to correct */
 	set_state(c, t, blocked_state(t, next_st), ts);
 }
 
@@ -837,6 +838,36 @@ static void switch_in(struct cs_core *c, struct cs_thread *t, const struct cs_sw
 	set_state(c, t, CS_ST_RUNNING, ts);
 }
 
+/*
+ * A woken thread is ready from its enqueue, which can come well after its
+ * sched_waking (a wake-up sent through the target CPU's wake list waits for
+ * that CPU's interrupt). The switch that runs it says how long it waited on
+ * this run queue, the kernel's own figure; unless it moved between queues
+ * meanwhile (then that was only its last queue), the time from the waking
+ * to the enqueue goes back to the blocked state it was in.
+ */
+static void ready_from_enqueue(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
+{
+	struct cs_thread *t = find(c, e->next_tid);
+	uint64_t wait = (uint64_t)e->h.aux * 1000, enq, a, b;
+
+	if (!t || t->exited || t->state != CS_ST_READY || t->pending_r || !t->woke_from ||
+	    t->queued_move || !(e->h.flags & CS_SWF_NEXT_WAIT) || e->h.aux >= CS_WAIT_US_MAX ||
+	    wait > ts)
+		return;
+	enq = ts - wait;
+	if (enq <= t->since)
+		return;
+	a = t->since;
+	b = enq;
+	account(c, t, t->woke_from, a, b);
+	if (in_window(c, enq) && clip(c, &a, &b))
+		cs_topk_add(&t->blocked, (uint64_t)(t->block_syscall + 1), 0, b - a);
+	t->since = enq;
+	if (t->wait_from < enq)
+		t->wait_from = enq;
+}
+
 static void on_switch(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
 {
 	struct cs_cpu *cpu = get_cpu(c, e->h.cpu);
@@ -844,6 +875,8 @@ static void on_switch(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
 
 	if (!cpu)
 		return;
+	if (e->next_tid)
+		ready_from_enqueue(c, e, ts);
 	/*
 	 * The kernel does not report every switch (seen here: one process's
 	 * threads never switch out in sched_switch). The CPU then switches away
@@ -905,6 +938,8 @@ static void on_waking(struct cs_core *c, const struct cs_waking *e, uint64_t ts)
 	 */
 	waker = e->waker_tid;
 	note_waker(t, waker, e->h.flags);
+	t->woke_from = is_blocked(t->state) ? t->state : 0;
+	t->queued_move = false;
 	if (counted && in_window(c, ts)) {
 		t->wakeups++;
 		cs_topk_add(&t->wakers, waker, 1, 0);
@@ -921,6 +956,8 @@ static void on_migrate(struct cs_core *c, const struct cs_migrate *e, uint64_t t
 		return;
 	if (in_window(c, ts))
 		t->migrations++;
+	if (e->h.flags & CS_MGF_QUEUED)
+		t->queued_move = true;
 	if (t->state == CS_ST_READY) {
 		if (t->cpu < c->ncpus)
 			charge_one(c, &c->cpus[t->cpu], t, ts);

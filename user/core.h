@@ -87,6 +87,8 @@ struct cs_thread {
 	uint8_t state;        /* enum cs_tstate */
 	bool pending_r;       /* 'R' from /proc: running or ready, not yet known */
 	bool exited;
+	uint8_t woke_from;    /* ready since a wake-up: the blocked state before it, else 0 */
+	bool queued_move;     /* ... and moved between run queues since (no single enqueue) */
 	uint16_t cpu;         /* last known CPU */
 	int16_t block_syscall; /* system call of the current block, -1 none */
 	uint64_t since;       /* when the current state began */

@@ -33,6 +33,8 @@
  *        (packed sint32), the switch's system call (-1 none).
  *   1005 switch_x, 1006 waking_x (repeated messages): what the arrays and
  *        the defaults below do not give, for one element (by index).
+ *   1007 switch_next_wait (packed): 0, or the switch's aux + 1 when it has
+ *        CS_SWF_NEXT_WAIT (next's run-queue wait in us).
  * The reader rebuilds each record from the arrays and these defaults,
  * evaluated per bundle, in record order:
  *   switch prev tid/pid: the previous switch's next tid/pid in the bundle;
@@ -71,7 +73,7 @@
 #include "pftrace.h"
 #include "state.h"
 
-#define PF_VERSION 1
+#define PF_VERSION 2 /* 2: switch_next_wait (1007) */
 #define PF_MAGIC "concscope"
 #define PF_SEQ 1                  /* trusted_packet_sequence_id of everything */
 #define PF_MAX_CPU 1024           /* Perfetto's limit for a bundle's cpu */
@@ -98,6 +100,7 @@ enum {
 	CS_INTERN = 5,
 	CS_SWITCH_ORDER = 1001, CS_WAKING_ORDER = 1002, CS_SYSCALL_INDEX = 1003,
 	CS_SYSCALL_TABLE = 1004, CS_SWITCH_X = 1005, CS_WAKING_X = 1006,
+	CS_SWITCH_WAIT = 1007,
 	/* FtraceEvent */
 	FE_TS = 1, FE_PID = 2, FE_NEWTASK = 235, FE_RENAME = 236, FE_EXEC = 237,
 	FE_EXIT = 238, FE_MIGRATE = 491,
@@ -121,15 +124,15 @@ enum {
 
 /* The CompactSched packed arrays, in one table for the writer and reader. */
 enum {
-	A_SW_TS, A_SW_STATE, A_SW_PID, A_SW_PRIO, A_SW_COMM, A_SW_SYS,
+	A_SW_TS, A_SW_STATE, A_SW_PID, A_SW_PRIO, A_SW_COMM, A_SW_SYS, A_SW_WAIT,
 	A_WK_TS, A_WK_PID, A_WK_CPU, A_WK_PRIO, A_WK_COMM,
 	A_N,
-	A_SW_FIRST = A_SW_TS, A_SW_LAST = A_SW_SYS,
+	A_SW_FIRST = A_SW_TS, A_SW_LAST = A_SW_WAIT,
 };
 
 static const uint32_t array_field[A_N] = {
 	[A_SW_TS] = 1, [A_SW_STATE] = 2, [A_SW_PID] = 3, [A_SW_PRIO] = 4,
-	[A_SW_COMM] = 6, [A_SW_SYS] = CS_SYSCALL_INDEX,
+	[A_SW_COMM] = 6, [A_SW_SYS] = CS_SYSCALL_INDEX, [A_SW_WAIT] = CS_SWITCH_WAIT,
 	[A_WK_TS] = 7, [A_WK_PID] = 8, [A_WK_CPU] = 9, [A_WK_PRIO] = 10,
 	[A_WK_COMM] = 11,
 };
@@ -789,6 +792,8 @@ static void put_switch_x(struct wcpu *cb, const uint64_t *v, uint32_t mask)
 static void w_switch(struct wcpu *cb, const struct cs_switch *e, uint64_t seq)
 {
 	bool preempt = e->h.flags & CS_SWF_PREEMPT, pre;
+	bool wait = e->h.flags & CS_SWF_NEXT_WAIT;
+	uint8_t flags = e->h.flags & ~CS_SWF_NEXT_WAIT;
 	unsigned int rep = cs_state_report(preempt, e->prev_state, e->prev_exit_state);
 	unsigned int raw, ex;
 	uint64_t v[SX_NFIELDS] = { 0 };
@@ -801,6 +806,7 @@ static void w_switch(struct wcpu *cb, const struct cs_switch *e, uint64_t seq)
 	pb_varint(&cb->a[A_SW_PRIO], e->next_prio);
 	pb_varint(&cb->a[A_SW_COMM], comm_index(cb, e->next_comm));
 	pb_varint(&cb->a[A_SW_SYS], sys_index(cb, e->syscall));
+	pb_varint(&cb->a[A_SW_WAIT], wait ? (uint64_t)e->h.aux + 1 : 0);
 	ord_put(&cb->sw_ord, seq);
 
 	if (!cb->chain_known || cb->chain_tid != e->h.tid) {
@@ -830,11 +836,11 @@ static void w_switch(struct wcpu *cb, const struct cs_switch *e, uint64_t seq)
 		v[SX_STATE] = e->prev_state;
 		v[SX_EXIT_STATE] = e->prev_exit_state;
 	}
-	if (e->h.flags != (pre ? CS_SWF_PREEMPT : 0)) {
+	if (flags != (pre ? CS_SWF_PREEMPT : 0)) {
 		mask |= 1u << SX_FLAGS;
-		v[SX_FLAGS] = e->h.flags;
+		v[SX_FLAGS] = flags;
 	}
-	if (e->h.aux) {
+	if (e->h.aux && !wait) {
 		mask |= 1u << SX_AUX;
 		v[SX_AUX] = e->h.aux;
 	}
@@ -2060,7 +2066,7 @@ static int switch_state(struct rd *r, struct cs_switch *e, uint64_t rep, const s
 static int rd_switch(struct rd *r, struct rcpu *rc, union rec *out)
 {
 	struct cs_switch *e = &out->sw;
-	uint64_t dts, rep, tid, prio, ci, si;
+	uint64_t dts, rep, tid, prio, ci, si, wait;
 	int ret, hit;
 
 	if ((ret = get_elem(r, rc, A_SW_TS, &dts, UINT64_MAX)) ||
@@ -2068,7 +2074,8 @@ static int rd_switch(struct rd *r, struct rcpu *rc, union rec *out)
 	    (ret = get_elem(r, rc, A_SW_PID, &tid, UINT32_MAX)) ||
 	    (ret = get_elem(r, rc, A_SW_PRIO, &prio, UINT8_MAX)) ||
 	    (ret = get_elem(r, rc, A_SW_COMM, &ci, UINT32_MAX)) ||
-	    (ret = get_elem(r, rc, A_SW_SYS, &si, UINT32_MAX)))
+	    (ret = get_elem(r, rc, A_SW_SYS, &si, UINT32_MAX)) ||
+	    (ret = get_elem(r, rc, A_SW_WAIT, &wait, UINT16_MAX + 1ull)))
 		return ret;
 	if (ci >= rc->ncomms || si >= rc->nsys)
 		return corrupt(r, "bad compact_sched index");
@@ -2087,6 +2094,12 @@ static int rd_switch(struct rd *r, struct rcpu *rc, union rec *out)
 	if ((ret = switch_tasks(r, rc, e, hit ? &rc->xs : NULL)) ||
 	    (ret = switch_state(r, e, rep, hit ? &rc->xs : NULL)))
 		return ret;
+	if (e->h.flags & CS_SWF_NEXT_WAIT)
+		return corrupt(r, "bad switch flags");
+	if (wait) {
+		e->h.flags |= CS_SWF_NEXT_WAIT;
+		e->h.aux = (uint16_t)(wait - 1);
+	}
 	rc->isw++;
 	r->cur_tid[rc->cpu] = e->next_tid;
 	r->cur_pid[rc->cpu] = e->next_pid;

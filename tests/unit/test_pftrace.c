@@ -1344,6 +1344,8 @@ static void test_storm_size(void **state)
 		push(&in, &r);
 		ts += 600 + rnd_below(1000);
 		r = sw(ts, 0, cur, a, 1, 0, false, 202, other, a, i & 1 ? "ping" : "pong");
+		r.h.flags |= CS_SWF_NEXT_WAIT; /* as the tracer sends it: the wait in us */
+		r.h.aux = (uint16_t)rnd_below(200);
 		push(&in, &r);
 	}
 	write_stream(tpath("storm.pftrace"), &in, &meta2, 0);
