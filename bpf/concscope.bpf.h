@@ -71,7 +71,8 @@ static __always_inline __u8 cs_waker_flags(struct task_struct *cur)
 
 /*
  * How long next waited on this CPU's run queue since its last enqueue, in
- * us rounded, plus one (0: not queued, or not knowable here). This is what
+ * units of 1 << CS_WAIT_SHIFT ns rounded (a shift, not a division), plus one
+ * (0: not queued, or not knowable here). This is what
  * sched_info_arrive() will add to next's run_delay right after this
  * tracepoint: the rq clock it uses was updated before the pick, and
  * last_queued is still set. The rq is reached through next's cfs_rq (set
@@ -97,8 +98,9 @@ static __always_inline __u64 cs_next_wait_us(struct task_struct *next)
 	if (!rq)
 		return 0;
 	clock = rq->clock;
-	clock = clock > queued ? (clock - queued + 500) / 1000 : 0;
-	return (clock < CS_WAIT_US_MAX ? clock : CS_WAIT_US_MAX) + 1;
+	clock = clock > queued ?
+		(clock - queued + (1 << (CS_WAIT_SHIFT - 1))) >> CS_WAIT_SHIFT : 0;
+	return (clock < CS_WAIT_MAX ? clock : CS_WAIT_MAX) + 1;
 }
 
 #endif /* CONCSCOPE_BPF_H */

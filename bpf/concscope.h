@@ -48,7 +48,8 @@ enum cs_kind {
 /* cs_hdr.flags for CS_EV_SWITCH */
 #define CS_SWF_PREEMPT 0x01 /* the switch was a preemption */
 #define CS_SWF_NEXT_WAIT 0x02 /* aux holds next's run-queue wait (see cs_switch) */
-#define CS_WAIT_US_MAX 0xffff /* that wait was this many us or more: unknown */
+#define CS_WAIT_SHIFT 10      /* ... in units of 1 << CS_WAIT_SHIFT ns (1.024 us) */
+#define CS_WAIT_MAX 0xffff    /* that many units (67 ms) or more: not known exactly */
 
 /* cs_hdr.flags for CS_EV_WAKING */
 #define CS_WKF_NEW 0x01 /* sched_wakeup_new: first wake-up of a new task */
@@ -88,12 +89,12 @@ struct cs_hdr {
  */
 /*
  * With CS_SWF_NEXT_WAIT (set for a tracked next), aux is how long next waited
- * on this run queue since it was last enqueued, in microseconds (rounded;
- * CS_WAIT_US_MAX: that long or more). It is the kernel's own figure (the
- * rq clock minus sched_info.last_queued, the increment schedstat's run-queue
- * wait gets at this switch): the enqueue of a wake-up can come well after
- * its sched_waking (through another CPU's wake list), and only the kernel
- * knows when.
+ * on this run queue since it was last enqueued, in units of 1.024 us
+ * (rounded; CS_WAIT_MAX: that long or more). It is the kernel's own figure
+ * (the rq clock minus sched_info.last_queued, the increment schedstat's
+ * run-queue wait gets at this switch): the enqueue of a wake-up can come
+ * well after its sched_waking (through another CPU's wake list), and only
+ * the kernel knows when.
  */
 struct cs_switch {
 	struct cs_hdr h;        /* tid/pid: prev; flags: CS_SWF_*; aux: see above */

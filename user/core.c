@@ -849,10 +849,10 @@ static void switch_in(struct cs_core *c, struct cs_thread *t, const struct cs_sw
 static void ready_from_enqueue(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
 {
 	struct cs_thread *t = find(c, e->next_tid);
-	uint64_t wait = (uint64_t)e->h.aux * 1000, enq, a, b;
+	uint64_t wait = (uint64_t)e->h.aux << CS_WAIT_SHIFT, enq, a, b;
 
 	if (!t || t->exited || t->state != CS_ST_READY || t->pending_r || !t->woke_from ||
-	    t->queued_move || !(e->h.flags & CS_SWF_NEXT_WAIT) || e->h.aux >= CS_WAIT_US_MAX ||
+	    t->queued_move || !(e->h.flags & CS_SWF_NEXT_WAIT) || e->h.aux >= CS_WAIT_MAX ||
 	    wait > ts)
 		return;
 	enq = ts - wait;

@@ -29,12 +29,15 @@
  *        next = previous + 1 (starting at 0), an even value x is one
  *        element at next + x/2; an odd value x is followed by n and stands
  *        for n + 1 elements, each at next + x/2.
- *   1003 switch_syscall_index (packed): index into 1004 syscall_table
- *        (packed sint32), the switch's system call (-1 none).
+ *   1003 switch_sys_wait (packed): per switch, i * 8 + w: i indexes 1004
+ *        syscall_table (packed sint32), the switch's system call (-1 none);
+ *        w is 0, or the switch's aux + 1 when it has CS_SWF_NEXT_WAIT
+ *        (next's run-queue wait, in 1.024 us units), 7 meaning "that or
+ *        more: the value is the next one in 1007".
  *   1005 switch_x, 1006 waking_x (repeated messages): what the arrays and
  *        the defaults below do not give, for one element (by index).
- *   1007 switch_next_wait (packed): 0, or the switch's aux + 1 when it has
- *        CS_SWF_NEXT_WAIT (next's run-queue wait in us).
+ *   1007 switch_long_wait (packed): the w of each switch whose 1003 says 7,
+ *        in order. (A storm's waits are a few us: one byte for both.)
  * The reader rebuilds each record from the arrays and these defaults,
  * evaluated per bundle, in record order:
  *   switch prev tid/pid: the previous switch's next tid/pid in the bundle;
@@ -73,7 +76,7 @@
 #include "pftrace.h"
 #include "state.h"
 
-#define PF_VERSION 2 /* 2: switch_next_wait (1007) */
+#define PF_VERSION 2 /* 2: next's run-queue wait (1003, 1007) */
 #define PF_MAGIC "concscope"
 #define PF_SEQ 1                  /* trusted_packet_sequence_id of everything */
 #define PF_MAX_CPU 1024           /* Perfetto's limit for a bundle's cpu */
@@ -100,7 +103,7 @@ enum {
 	CS_INTERN = 5,
 	CS_SWITCH_ORDER = 1001, CS_WAKING_ORDER = 1002, CS_SYSCALL_INDEX = 1003,
 	CS_SYSCALL_TABLE = 1004, CS_SWITCH_X = 1005, CS_WAKING_X = 1006,
-	CS_SWITCH_WAIT = 1007,
+	CS_SWITCH_LONG_WAIT = 1007,
 	/* FtraceEvent */
 	FE_TS = 1, FE_PID = 2, FE_NEWTASK = 235, FE_RENAME = 236, FE_EXEC = 237,
 	FE_EXIT = 238, FE_MIGRATE = 491,
@@ -124,15 +127,19 @@ enum {
 
 /* The CompactSched packed arrays, in one table for the writer and reader. */
 enum {
-	A_SW_TS, A_SW_STATE, A_SW_PID, A_SW_PRIO, A_SW_COMM, A_SW_SYS, A_SW_WAIT,
+	A_SW_TS, A_SW_STATE, A_SW_PID, A_SW_PRIO, A_SW_COMM, A_SW_SYS,
 	A_WK_TS, A_WK_PID, A_WK_CPU, A_WK_PRIO, A_WK_COMM,
 	A_N,
-	A_SW_FIRST = A_SW_TS, A_SW_LAST = A_SW_WAIT,
+	A_SW_FIRST = A_SW_TS, A_SW_LAST = A_SW_SYS,
 };
+
+/* switch_sys_wait: index * SW_WAIT_SPAN + w, w = SW_WAIT_LONG: see 1007 */
+#define SW_WAIT_SPAN 8
+#define SW_WAIT_LONG (SW_WAIT_SPAN - 1)
 
 static const uint32_t array_field[A_N] = {
 	[A_SW_TS] = 1, [A_SW_STATE] = 2, [A_SW_PID] = 3, [A_SW_PRIO] = 4,
-	[A_SW_COMM] = 6, [A_SW_SYS] = CS_SYSCALL_INDEX, [A_SW_WAIT] = CS_SWITCH_WAIT,
+	[A_SW_COMM] = 6, [A_SW_SYS] = CS_SYSCALL_INDEX,
 	[A_WK_TS] = 7, [A_WK_PID] = 8, [A_WK_CPU] = 9, [A_WK_PRIO] = 10,
 	[A_WK_COMM] = 11,
 };
@@ -371,7 +378,7 @@ struct wcpu {
 	uint32_t nsw, nwk, nev;
 	uint64_t sw_last, wk_last;
 	struct pb_buf a[A_N];
-	struct pb_buf sw_x, wk_x, sys_tab, events;
+	struct pb_buf sw_x, wk_x, sys_tab, events, long_wait;
 	struct ordenc sw_ord, wk_ord;
 	struct commtab comms;
 	struct smap sys;  /* syscall + 1 -> index */
@@ -642,7 +649,7 @@ static int wcpu_err(const struct wcpu *cb)
 		if (cb->a[i].err)
 			return cb->a[i].err;
 	if (cb->sw_x.err || cb->wk_x.err || cb->sys_tab.err || cb->events.err ||
-	    cb->sw_ord.out.err || cb->wk_ord.out.err)
+	    cb->long_wait.err || cb->sw_ord.out.err || cb->wk_ord.out.err)
 		return -ENOMEM;
 	return 0;
 }
@@ -660,6 +667,7 @@ static void wcpu_reset(struct wcpu *cb)
 	pb_buf_reset(&cb->wk_x);
 	pb_buf_reset(&cb->sys_tab);
 	pb_buf_reset(&cb->events);
+	pb_buf_reset(&cb->long_wait);
 	ord_reset(&cb->sw_ord);
 	ord_reset(&cb->wk_ord);
 	cb->comms.n = 0;
@@ -683,6 +691,7 @@ static void wcpu_free(struct wcpu *cb)
 	pb_buf_free(&cb->wk_x);
 	pb_buf_free(&cb->sys_tab);
 	pb_buf_free(&cb->events);
+	pb_buf_free(&cb->long_wait);
 	pb_buf_free(&cb->sw_ord.out);
 	pb_buf_free(&cb->wk_ord.out);
 	free(cb->comms.s);
@@ -796,6 +805,7 @@ static void w_switch(struct wcpu *cb, const struct cs_switch *e, uint64_t seq)
 	uint8_t flags = e->h.flags & ~CS_SWF_NEXT_WAIT;
 	unsigned int rep = cs_state_report(preempt, e->prev_state, e->prev_exit_state);
 	unsigned int raw, ex;
+	uint64_t wv;
 	uint64_t v[SX_NFIELDS] = { 0 };
 	uint32_t mask = 0;
 
@@ -805,8 +815,11 @@ static void w_switch(struct wcpu *cb, const struct cs_switch *e, uint64_t seq)
 	pb_varint(&cb->a[A_SW_PID], e->next_tid);
 	pb_varint(&cb->a[A_SW_PRIO], e->next_prio);
 	pb_varint(&cb->a[A_SW_COMM], comm_index(cb, e->next_comm));
-	pb_varint(&cb->a[A_SW_SYS], sys_index(cb, e->syscall));
-	pb_varint(&cb->a[A_SW_WAIT], wait ? (uint64_t)e->h.aux + 1 : 0);
+	wv = wait ? (uint64_t)e->h.aux + 1 : 0;
+	pb_varint(&cb->a[A_SW_SYS], (uint64_t)sys_index(cb, e->syscall) * SW_WAIT_SPAN +
+				    (wv < SW_WAIT_LONG ? wv : SW_WAIT_LONG));
+	if (wv >= SW_WAIT_LONG)
+		pb_varint(&cb->long_wait, wv);
 	ord_put(&cb->sw_ord, seq);
 
 	if (!cb->chain_known || cb->chain_tid != e->h.tid) {
@@ -1349,6 +1362,7 @@ static void write_bundle(struct cs_pf_writer *w, struct wcpu *cb)
 		pb_packed(b, CS_SWITCH_ORDER, &cb->sw_ord.out);
 		pb_packed(b, CS_WAKING_ORDER, &cb->wk_ord.out);
 		pb_packed(b, CS_SYSCALL_TABLE, &cb->sys_tab);
+		pb_packed(b, CS_SWITCH_LONG_WAIT, &cb->long_wait);
 		pb_raw(b, cb->sw_x.p, cb->sw_x.len);
 		pb_raw(b, cb->wk_x.p, cb->wk_x.len);
 		pb_nest_end(b, mc);
@@ -1681,6 +1695,8 @@ struct rcpu {
 	bool in_group;
 	struct pb_dec a[A_N];
 	bool has[A_N];
+	struct pb_dec long_wait; /* switch_long_wait, when has_long_wait */
+	bool has_long_wait;
 	uint32_t nsw, nwk, isw, iwk;
 	struct span sw_ord, wk_ord;
 	struct span *comms;
@@ -1891,6 +1907,12 @@ static int compact_field(struct rd *r, struct rcpu *rc, const struct pb_field *f
 	switch (f->num) {
 	case CS_INTERN:
 		return add_comm(r, rc, f);
+	case CS_SWITCH_LONG_WAIT:
+		if (f->wt != PB_LEN || rc->has_long_wait)
+			return corrupt(r, "bad switch_long_wait");
+		rc->has_long_wait = true;
+		pb_sub(&rc->long_wait, f);
+		return 0;
 	case CS_SWITCH_ORDER:
 	case CS_WAKING_ORDER: {
 		struct span *s = f->num == CS_SWITCH_ORDER ? &rc->sw_ord : &rc->wk_ord;
@@ -1926,6 +1948,8 @@ static int parse_compact(struct rd *r, struct rcpu *rc, const uint8_t *p, size_t
 	for (a = 0; a < A_N; a++)
 		if (counts[a] != (a <= A_SW_LAST ? rc->nsw : rc->nwk))
 			return corrupt(r, "compact_sched arrays of different lengths");
+	if (rc->has_long_wait && !rc->nsw)
+		return corrupt(r, "bad switch_long_wait");
 	pb_dec_init(&rc->xs.cur, p, len);
 	rc->xs.field = CS_SWITCH_X;
 	pb_dec_init(&rc->xw.cur, p, len);
@@ -1939,6 +1963,8 @@ static void rcpu_reset(struct rcpu *rc)
 {
 	memset(rc->a, 0, sizeof(rc->a));
 	memset(rc->has, 0, sizeof(rc->has));
+	rc->long_wait = (struct pb_dec){ NULL, NULL };
+	rc->has_long_wait = false;
 	rc->nsw = rc->nwk = rc->isw = rc->iwk = 0;
 	rc->sw_ord = rc->wk_ord = (struct span){ NULL, 0 };
 	rc->ncomms = rc->nsys = 0;
@@ -2074,11 +2100,16 @@ static int rd_switch(struct rd *r, struct rcpu *rc, union rec *out)
 	    (ret = get_elem(r, rc, A_SW_PID, &tid, UINT32_MAX)) ||
 	    (ret = get_elem(r, rc, A_SW_PRIO, &prio, UINT8_MAX)) ||
 	    (ret = get_elem(r, rc, A_SW_COMM, &ci, UINT32_MAX)) ||
-	    (ret = get_elem(r, rc, A_SW_SYS, &si, UINT32_MAX)) ||
-	    (ret = get_elem(r, rc, A_SW_WAIT, &wait, UINT16_MAX + 1ull)))
+	    (ret = get_elem(r, rc, A_SW_SYS, &si, UINT64_MAX)))
 		return ret;
+	wait = si % SW_WAIT_SPAN;
+	si /= SW_WAIT_SPAN;
 	if (ci >= rc->ncomms || si >= rc->nsys)
 		return corrupt(r, "bad compact_sched index");
+	if (wait == SW_WAIT_LONG &&
+	    (!rc->has_long_wait || pb_get_varint(&rc->long_wait, &wait) ||
+	     wait < SW_WAIT_LONG || wait > UINT16_MAX + 1ull))
+		return corrupt(r, "bad switch_long_wait");
 	hit = rx_take(r, &rc->xs, rc->isw);
 	if (hit < 0)
 		return hit;
@@ -2100,7 +2131,8 @@ static int rd_switch(struct rd *r, struct rcpu *rc, union rec *out)
 		e->h.flags |= CS_SWF_NEXT_WAIT;
 		e->h.aux = (uint16_t)(wait - 1);
 	}
-	rc->isw++;
+	if (++rc->isw == rc->nsw && rc->has_long_wait && rc->long_wait.p != rc->long_wait.end)
+		return corrupt(r, "bad switch_long_wait");
 	r->cur_tid[rc->cpu] = e->next_tid;
 	r->cur_pid[rc->cpu] = e->next_pid;
 	r->cur_known[rc->cpu] = true;

@@ -72,15 +72,15 @@ static void wakeup_ready_running_latency(void **st)
 	cs_core_free(&c);
 }
 
-/* A switch-in that carries next's run-queue wait (us), as the tracer sends it. */
+/* A switch-in that carries next's run-queue wait (in 1.024 us units), as the tracer sends it. */
 static void sw_waited(struct cs_core *c, uint64_t ts, unsigned int cpu, uint32_t prev,
 		      uint32_t prev_pid, unsigned int raw_state, uint32_t next,
-		      uint32_t next_pid, unsigned int wait_us)
+		      uint32_t next_pid, unsigned int units)
 {
 	struct cs_switch e = mk_switch(ts, cpu, prev, prev_pid, raw_state, 0, next, next_pid);
 
 	e.h.flags |= CS_SWF_NEXT_WAIT;
-	e.h.aux = (uint16_t)wait_us;
+	e.h.aux = (uint16_t)units;
 	stream_cur[cpu % 64] = next;
 	cs_core_feed(c, &e.h);
 }
@@ -94,13 +94,13 @@ static void ready_from_the_kernels_enqueue(void **st)
 	(void)st;
 	mark(c, 0, CS_MARK_WINDOW_BEGIN, 7);
 	info(c, 0, 7, 7, 'S', 1);
-	/* woken at 2 ms, enqueued 300 us later (wake list), runs 100 us after that */
+	/* woken at 2 ms, enqueued ~300 us later (wake list), runs 102.4 us after that */
 	wake(c, 2 * MS, 0, 7, 7, 1);
 	sw_waited(c, 2 * MS + 400000, 1, 0, 0, 0, 7, 7, 100);
 	sw(c, 3 * MS, 1, 7, 7, 1, 0, 0, 0);                /* sleeps again */
 	/* a wait that saturated the field is not known: ready from the waking */
 	wake(c, 4 * MS, 0, 7, 7, 1);
-	sw_waited(c, 5 * MS, 1, 0, 0, 0, 7, 7, CS_WAIT_US_MAX);
+	sw_waited(c, 5 * MS, 1, 0, 0, 0, 7, 7, CS_WAIT_MAX);
 	sw(c, 6 * MS, 1, 7, 7, 1, 0, 0, 0);
 	/* moved between run queues while queued: the wait spans both, keep it */
 	wake(c, 7 * MS, 0, 7, 7, 1);
@@ -114,10 +114,10 @@ static void ready_from_the_kernels_enqueue(void **st)
 	sw_waited(c, 9 * MS + 50000, 0, 0, 0, 0, 7, 7, 10);
 	cs_core_finish(c, 10 * MS);
 	t = th(c, 7);
-	assert_int_equal(t->ns[CS_ST_READY], 100000 + 1 * MS + 1 * MS + 50000);
-	assert_int_equal(t->ns[CS_ST_SLEEP], 2 * MS + 300000 + 1 * MS + 1 * MS);
+	assert_int_equal(t->ns[CS_ST_READY], 102400 + 1 * MS + 1 * MS + 50000);
+	assert_int_equal(t->ns[CS_ST_SLEEP], 2 * MS + 297600 + 1 * MS + 1 * MS);
 	assert_int_equal(t->lat.count, 4);
-	assert_int_equal(t->lat.sum, 100000 + 1 * MS + 1 * MS + 50000);
+	assert_int_equal(t->lat.sum, 102400 + 1 * MS + 1 * MS + 50000);
 	assert_int_equal(t->lat.max, 1 * MS);
 	/* the time before the enqueue is time blocked (in no known call, then in read) */
 	{
@@ -126,7 +126,7 @@ static void ready_from_the_kernels_enqueue(void **st)
 		assert_int_equal(t->blocked.n, 2);
 		cs_topk_sorted(&t->blocked, e);
 		assert_int_equal(e[0].key, 0);
-		assert_int_equal(e[0].ns, 2 * MS + 300000);
+		assert_int_equal(e[0].ns, 2 * MS + 297600);
 		assert_int_equal(e[0].count, 1);
 		assert_int_equal(e[1].key, 1);
 		assert_int_equal(e[1].ns, 2 * MS);

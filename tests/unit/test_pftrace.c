@@ -1161,6 +1161,26 @@ static void test_corrupted(void **state)
 	free(buf);
 }
 
+/* A file of another version of the format: refused by its version, not as damage. */
+static void test_other_version(void **state)
+{
+	static const char magic[] = "concscope";
+	char err[256] = "";
+	uint8_t *buf, *v = NULL;
+	size_t len, i;
+
+	buf = scenario_file(&len);
+	for (i = 0; i + sizeof(magic) + 1 < len && !v; i++)
+		if (!memcmp(buf + i, magic, sizeof(magic) - 1) && buf[i + sizeof(magic) - 1] == 0x10)
+			v = buf + i + sizeof(magic); /* the header's version: field 2, a varint */
+	assert_non_null(v);
+	assert_int_equal(*v, 2);
+	*v = 1;
+	assert_int_equal(cs_pf_read_mem(buf, len, NULL, NULL, err, sizeof(err)), -ENOTSUP);
+	assert_string_equal(err, "unsupported concscope trace version 1 (this is 2)");
+	free(buf);
+}
+
 static void test_garbage(void **state)
 {
 	static const uint8_t foreign[] = {
@@ -1344,7 +1364,7 @@ static void test_storm_size(void **state)
 		push(&in, &r);
 		ts += 600 + rnd_below(1000);
 		r = sw(ts, 0, cur, a, 1, 0, false, 202, other, a, i & 1 ? "ping" : "pong");
-		r.h.flags |= CS_SWF_NEXT_WAIT; /* as the tracer sends it: the wait in us */
+		r.h.flags |= CS_SWF_NEXT_WAIT; /* as the tracer sends it: the wait */
 		r.h.aux = (uint16_t)rnd_below(200);
 		push(&in, &r);
 	}
@@ -1380,6 +1400,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_scenario),
 		cmocka_unit_test(test_perfetto_structure),
 		cmocka_unit_test(test_roundtrip_random),
+		cmocka_unit_test(test_other_version),
 		cmocka_unit_test(test_roundtrip_many_cpus),
 		cmocka_unit_test(test_no_records),
 		cmocka_unit_test(test_truncated),
