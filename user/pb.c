@@ -74,7 +74,7 @@ void pb_raw(struct pb_buf *b, const void *data, size_t len)
 	b->len += len;
 }
 
-void pb_varint(struct pb_buf *b, uint64_t v)
+void pb_varint_slow(struct pb_buf *b, uint64_t v)
 {
 	if (pb_buf_reserve(b, PB_VARINT_MAX))
 		return;

@@ -59,7 +59,15 @@ static inline int64_t pb_unzigzag(uint64_t v)
 }
 
 void pb_raw(struct pb_buf *b, const void *data, size_t len);
-void pb_varint(struct pb_buf *b, uint64_t v);
+void pb_varint_slow(struct pb_buf *b, uint64_t v);
+/* One varint; the one-byte case with room (most values) inline. */
+static inline void pb_varint(struct pb_buf *b, uint64_t v)
+{
+	if (v < 0x80 && b->len < b->cap && !b->err)
+		b->p[b->len++] = (uint8_t)v;
+	else
+		pb_varint_slow(b, v);
+}
 void pb_tag(struct pb_buf *b, uint32_t field, enum pb_wt wt);
 
 /* One field each: tag + value. */

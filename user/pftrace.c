@@ -822,6 +822,11 @@ static void w_switch(struct wcpu *cb, const struct cs_switch *e, uint64_t seq)
 		pb_varint(&cb->long_wait, wv);
 	ord_put(&cb->sw_ord, seq);
 
+	/*
+	 * The tgid map is only written where it changes what it answers (the
+	 * reader writes every time, with the same answers): most switches are
+	 * between tasks it already knows.
+	 */
 	if (!cb->chain_known || cb->chain_tid != e->h.tid) {
 		mask |= 1u << SX_PREV_TID;
 		v[SX_PREV_TID] = e->h.tid;
@@ -831,14 +836,14 @@ static void w_switch(struct wcpu *cb, const struct cs_switch *e, uint64_t seq)
 		mask |= 1u << SX_PREV_PID;
 	}
 	v[SX_PREV_PID] = e->h.pid;
-	if (smap_put(&cb->tgid, e->h.tid, e->h.pid))
+	if ((mask & 1u << SX_PREV_PID) && smap_put(&cb->tgid, e->h.tid, e->h.pid))
 		cb->sw_x.err = -ENOMEM;
 	if (tgid_default(&cb->tgid, e->next_tid) != e->next_pid) {
 		mask |= 1u << SX_NEXT_PID;
 		v[SX_NEXT_PID] = e->next_pid;
+		if (smap_put(&cb->tgid, e->next_tid, e->next_pid))
+			cb->sw_x.err = -ENOMEM;
 	}
-	if (smap_put(&cb->tgid, e->next_tid, e->next_pid))
-		cb->sw_x.err = -ENOMEM;
 	cb->chain_known = true;
 	cb->chain_tid = e->next_tid;
 	cb->chain_pid = e->next_pid;
@@ -891,7 +896,7 @@ static void w_waking(struct cs_pf_writer *w, struct wcpu *cb, const struct cs_wa
 		}
 		pb_nest_end(&cb->wk_x, m);
 	}
-	if (smap_put(&cb->tgid, e->h.tid, e->h.pid))
+	if (xpid && smap_put(&cb->tgid, e->h.tid, e->h.pid))
 		cb->wk_x.err = -ENOMEM;
 	cb->nwk++;
 }
