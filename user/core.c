@@ -846,12 +846,12 @@ static void switch_in(struct cs_core *c, struct cs_thread *t, const struct cs_sw
  * meanwhile (then that was only its last queue), the time from the waking
  * to the enqueue goes back to the blocked state it was in.
  */
-static void ready_from_enqueue(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
+static void ready_from_enqueue(struct cs_core *c, struct cs_thread *t, const struct cs_switch *e,
+			       uint64_t ts)
 {
-	struct cs_thread *t = find(c, e->next_tid);
 	uint64_t wait = (uint64_t)e->h.aux << CS_WAIT_SHIFT, enq, a, b;
 
-	if (!t || t->exited || t->state != CS_ST_READY || t->pending_r || !t->woke_from ||
+	if (t->exited || t->state != CS_ST_READY || t->pending_r || !t->woke_from ||
 	    t->queued_move || !(e->h.flags & CS_SWF_NEXT_WAIT) || e->h.aux >= CS_WAIT_MAX ||
 	    wait > ts)
 		return;
@@ -875,8 +875,9 @@ static void on_switch(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
 
 	if (!cpu)
 		return;
-	if (e->next_tid)
-		ready_from_enqueue(c, e, ts);
+	next = e->next_tid ? find(c, e->next_tid) : NULL;
+	if (next)
+		ready_from_enqueue(c, next, e, ts);
 	/*
 	 * The kernel does not report every switch (seen here: one process's
 	 * threads never switch out in sched_switch). The CPU then switches away
@@ -898,7 +899,10 @@ static void on_switch(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
 	prev = e->h.tid ? tracked_thread(c, e->h.tid, e->h.pid, ts) : NULL;
 	if (prev)
 		switch_out(c, prev, e, cpu, ts);
-	next = e->next_tid ? tracked_thread(c, e->next_tid, e->next_pid, ts) : NULL;
+	/* the one found above, unless it is gone (or was prev: a malformed switch) */
+	if (e->next_tid && (!next || e->next_tid == e->h.tid ||
+			    (next->exited && next->state == CS_ST_DEAD)))
+		next = tracked_thread(c, e->next_tid, e->next_pid, ts);
 	if (next)
 		switch_in(c, next, e, ts);
 	/* entering a run queue may have grown (moved) the CPU array */
