@@ -736,16 +736,19 @@ int cs_cmd_run(int argc, char **argv)
 
 static void attach_usage(FILE *f)
 {
-	fprintf(f, "Usage: concscope attach -p PID [-d DURATION] [OPTIONS]\n\n"
+	fprintf(f, "Usage: concscope attach -p PID [-d DURATION] [OPTIONS]\n"
+		   "       concscope attach -a [-d DURATION] [OPTIONS]\n\n"
 		   "Trace every thread of a running process, and every process it creates,\n"
-		   "until DURATION passes, Ctrl-C, or the process exits. Threads that already\n"
-		   "exist start in the state /proc gives them.\n\n"
+		   "until DURATION passes, Ctrl-C, or the process exits; with -a and no -p,\n"
+		   "every task on the system until DURATION passes or Ctrl-C. Threads that\n"
+		   "already exist start in the state /proc gives them.\n\n"
 		   "Options:\n"
-		   "  -p, --pid PID         the process to trace (required)\n"
+		   "  -p, --pid PID         the process to trace (or -a: every task)\n"
 		   "  -d, --duration D      how long: seconds, or with a unit (500ms, 2s, 1m)\n%s\n"
 		   "Examples:\n"
 		   "  sudo concscope attach -p $(pidof myserver) -d 10\n"
-		   "  sudo concscope attach -p 1234 --json threads.json\n", common_help);
+		   "  sudo concscope attach -p 1234 --json threads.json\n"
+		   "  sudo concscope attach -a -d 2 -o system.pftrace\n", common_help);
 }
 
 static int attach_opt(struct opts *o, int c, const char *arg)
@@ -796,11 +799,11 @@ int cs_cmd_attach(int argc, char **argv)
 		cs_err("unexpected argument '%s' (see 'concscope attach --help')", argv[optind]);
 		return CS_EXIT_USAGE;
 	}
-	if (!o.pid) {
-		cs_err("attach needs -p PID (see 'concscope attach --help')");
+	if (!o.pid && !o.track_all) {
+		cs_err("attach needs -p PID, or -a for every task (see 'concscope attach --help')");
 		return CS_EXIT_USAGE;
 	}
-	rc = cs_proc_check_pid(o.pid);
+	rc = o.pid ? cs_proc_check_pid(o.pid) : 0;
 	if (rc == -EINVAL) {
 		cs_err("pid %d is a kernel thread: concscope traces user processes", o.pid);
 		return CS_EXIT_TARGET;
@@ -818,7 +821,10 @@ int cs_cmd_attach(int argc, char **argv)
 		return CS_EXIT_TARGET;
 	}
 	cs_session_close(&s);
-	snprintf(title, sizeof(title), "pid %d", o.pid);
+	if (o.pid)
+		snprintf(title, sizeof(title), "pid %d", o.pid);
+	else
+		snprintf(title, sizeof(title), "every task");
 	show(core, &o, ncpus, title);
 	if (out.json.f)
 		write_json(out.json.f, core, ncpus, NULL, o.pid);
@@ -880,7 +886,7 @@ static void report_show(struct cs_replay *r, const struct opts *o, unsigned int 
 		if (g->argc)
 			run_title(title, sizeof(title), g->argv[0], cs_core_cmd_status(g->core));
 		else
-			snprintf(title, sizeof(title), "pid %ld", g->pid);
+			snprintf(title, sizeof(title), g->pid ? "pid %ld" : "every task", g->pid);
 		show(g->core, o, ncpus, title);
 		if (json && i == r->nsegs - 1)
 			write_json(json, g->core, ncpus, g->argc ? g->argv : NULL, (pid_t)g->pid);

@@ -193,6 +193,25 @@ int cs_proc_scan(pid_t pid, uint64_t ts, bool descendants, cs_info_fn fn, void *
 	return n;
 }
 
+int cs_proc_scan_all(uint64_t ts, cs_info_fn fn, void *ctx)
+{
+	struct dirent *de;
+	int total = 0, n;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		n = scan_one((pid_t)atoi(de->d_name), ts, fn, ctx);
+		if (n > 0) /* else it exited meanwhile */
+			total += n;
+	}
+	closedir(d);
+	return total;
+}
+
 int cs_check_privileges(char *why, size_t len)
 {
 	char buf[4096], *p;

@@ -20,6 +20,8 @@ typedef void (*cs_info_fn)(const struct cs_thread_info *ti, void *ctx);
  * of every descendant process. Returns the number of threads or -errno.
  */
 int cs_proc_scan(pid_t pid, uint64_t ts, bool descendants, cs_info_fn fn, void *ctx);
+/* Every thread of every process in /proc (attach -a); how many, or -errno. */
+int cs_proc_scan_all(uint64_t ts, cs_info_fn fn, void *ctx);
 
 /* CLOCK_BOOTTIME now, ns: the clock of the BPF timestamps. */
 uint64_t cs_now_boot(void);

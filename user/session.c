@@ -576,7 +576,7 @@ static void on_info(const struct cs_thread_info *ti, void *ctx)
 {
 	struct cs_session *s = ctx;
 
-	if (ti->h.pid != s->root)
+	if (ti->h.pid != s->root && !s->o.tracer.track_all)
 		cs_tracer_track(s->tr, ti->h.pid);
 	if (ti->h.tid == ti->h.pid && !s->o.tracer.no_locks)
 		cs_sym_remember(s->syms, (pid_t)ti->h.pid);
@@ -594,7 +594,8 @@ int cs_session_attach(struct cs_session *s, pid_t pid, uint64_t duration_ns,
 	if (ret)
 		return ret;
 	feed_mark(s, 0, CS_MARK_ATTACH, (uint32_t)pid, pid, NULL);
-	ret = cs_tracer_track(s->tr, (uint32_t)pid);
+	/* pid 0: the whole system (-a), everything is tracked already */
+	ret = pid ? cs_tracer_track(s->tr, (uint32_t)pid) : 0;
 	if (ret) {
 		snprintf(err, errlen, "cannot track pid %d: %s", pid, strerror(-ret));
 		cs_core_free(&s->core);
@@ -605,9 +606,13 @@ int cs_session_attach(struct cs_session *s, pid_t pid, uint64_t duration_ns,
 	push_mark(s, ts0, CS_MARK_TRACK, (uint32_t)pid, 0, NULL);
 	push_mark(s, ts0, CS_MARK_WINDOW_BEGIN, (uint32_t)pid, 0, NULL);
 	s->window_open = true;
-	n = cs_proc_scan(pid, ts0, true, on_info, s);
+	n = pid ? cs_proc_scan(pid, ts0, true, on_info, s) : cs_proc_scan_all(ts0, on_info, s);
 	if (n <= 0) {
-		snprintf(err, errlen, "pid %d exited before tracing started", pid);
+		if (pid)
+			snprintf(err, errlen, "pid %d exited before tracing started", pid);
+		else
+			snprintf(err, errlen, "cannot read the threads in /proc: %s",
+				 strerror(n ? -n : ENOENT));
 		*core = end(s, cs_now_boot());
 		cs_core_free(core);
 		return -ESRCH;

@@ -44,7 +44,10 @@ int cs_session_open(struct cs_session **s, const struct cs_session_opts *o,
 int cs_session_run(struct cs_session *s, char *const argv[], struct cs_core **core,
 		   int *status, char *err, size_t errlen);
 
-/* Trace PID and its descendants for duration_ns (0: until Ctrl-C or exit). */
+/*
+ * Trace PID and its descendants for duration_ns (0: until Ctrl-C or exit);
+ * pid 0 (with track_all): every task, until the duration or Ctrl-C.
+ */
 int cs_session_attach(struct cs_session *s, pid_t pid, uint64_t duration_ns,
 		      struct cs_core **core, char *err, size_t errlen);
 

@@ -156,6 +156,27 @@ def test_attach_sees_all_threads():
         child.wait()
 
 
+def test_attach_all_sees_every_process():
+    child = subprocess.Popen([prog("mixer"), "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        tids = {int(x) for x in os.listdir(f"/proc/{child.pid}/task")}
+        p, js = run_concscope(["attach", "-a", "-d", "1"])
+        assert p.returncode == 0, p.stderr
+        assert js["pid"] == 0 and "every task" in p.stdout
+        assert 0.9e9 <= js["duration_ns"] <= 1.5e9
+        threads = threads_of(js)
+        assert tids <= set(threads), (tids, set(threads))
+        for tid in tids - {child.pid}:
+            assert threads[tid]["running_ns"] > 0.1e9, threads[tid]
+        # not just the mixer: kernel threads (kthreadd is pid 2) and every other process
+        pids = {p["pid"] for p in js["processes"]}
+        assert 2 in pids and child.pid in pids and len(pids) >= 10
+    finally:
+        child.kill()
+        child.wait()
+
+
 def test_attach_ends_when_the_process_exits():
     child = subprocess.Popen([prog("mixer"), "2", "0.7"], stdout=subprocess.PIPE, text=True)
     try:

@@ -56,6 +56,21 @@ def test_report_reproduces_attach():
         child.wait()
 
 
+def test_report_reproduces_attach_to_every_task():
+    child = subprocess.Popen([prog("mixer"), "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        with tempfile.TemporaryDirectory() as d:
+            live, trace, js = record(["attach", "-a", "-d", "0.7"], d)
+            rep, rjs = report(trace, d)
+            assert rjs == js and rjs["pid"] == 0
+            assert child.pid in {p["pid"] for p in js["processes"]}
+            assert "every task" in live.stdout and rep.stdout == live.stdout
+    finally:
+        child.kill()
+        child.wait()
+
+
 def test_report_reproduces_the_models():
     with tempfile.TemporaryDirectory() as d:
         live, trace, js = record(["run", "--model=all", "--work=cpu", "--size=512"], d)
