@@ -14,6 +14,25 @@
 /* Largest record of any kind, in bytes. */
 #define CS_REC_MAX 128
 
+/* Any one record, by kind, with room for the largest. */
+union cs_rec {
+	struct cs_hdr h;
+	struct cs_switch sw;
+	struct cs_waking wk;
+	struct cs_fork fork;
+	struct cs_exec exec;
+	struct cs_exit exit;
+	struct cs_migrate mig;
+	struct cs_rename ren;
+	struct cs_lock lock;
+	struct cs_futex futex;
+	struct cs_thread_info ti;
+	struct cs_mark mark;
+	struct cs_lost lost;
+	struct cs_lock_name ln;
+	unsigned char raw[CS_REC_MAX];
+};
+
 /* The exact size of a record of this kind, or 0 for an unknown kind. */
 size_t cs_kind_size(unsigned int kind);
 const char *cs_kind_name(unsigned int kind);

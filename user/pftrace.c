@@ -154,24 +154,6 @@ enum { TE_BEGIN = 1, TE_END = 2, TE_INSTANT = 3, TE_COUNTER = 4 };
 
 #define CLONE_THREAD_FLAG 0x00010000u
 
-union rec {
-	struct cs_hdr h;
-	struct cs_switch sw;
-	struct cs_waking wk;
-	struct cs_fork fork;
-	struct cs_exec exec;
-	struct cs_exit exit;
-	struct cs_migrate mig;
-	struct cs_rename ren;
-	struct cs_lock lock;
-	struct cs_futex futex;
-	struct cs_thread_info ti;
-	struct cs_mark mark;
-	struct cs_lost lost;
-	struct cs_lock_name ln;
-	unsigned char raw[CS_REC_MAX];
-};
-
 /* ---- CRC-32 (IEEE 802.3, reflected) ---- */
 
 /* Eight tables: slicing-by-8 reads 8 bytes a step (the byte loop was a
@@ -903,7 +885,7 @@ static void w_waking(struct cs_pf_writer *w, struct wcpu *cb, const struct cs_wa
 
 /* ---- private records (CsRec) ---- */
 
-static void rec_body(struct pb_buf *b, const union rec *r)
+static void rec_body(struct pb_buf *b, const union cs_rec *r)
 {
 	switch (r->h.kind) {
 	case CS_EV_SWITCH:
@@ -983,7 +965,7 @@ static void rec_body(struct pb_buf *b, const union rec *r)
 	}
 }
 
-static void w_rec(struct cs_pf_writer *w, const union rec *r, uint64_t seq)
+static void w_rec(struct cs_pf_writer *w, const union cs_rec *r, uint64_t seq)
 {
 	struct pb_buf *b = &w->recs;
 	size_t m = pb_nest_begin(b, GR_REC);
@@ -1081,7 +1063,7 @@ static void disp_fork(struct cs_pf_writer *w, const struct cs_fork *e)
 	}
 }
 
-static void disp_task_event(struct cs_pf_writer *w, const union rec *r)
+static void disp_task_event(struct cs_pf_writer *w, const union cs_rec *r)
 {
 	struct wcpu *cb;
 	struct pb_buf *b;
@@ -1190,7 +1172,7 @@ static bool futex_waits(const struct cs_futex *e)
 	return e->h.aux == 202 && (cmd == 0 || cmd == 6 || cmd == 9 || cmd == 11 || cmd == 13);
 }
 
-static void lock_slice_begin(struct cs_pf_writer *w, const union rec *r, bool futex)
+static void lock_slice_begin(struct cs_pf_writer *w, const union cs_rec *r, bool futex)
 {
 	uint64_t addr = futex ? r->futex.uaddr : r->lock.addr;
 	const char *name = lock_name(w, lock_key(addr, futex, r->h.pid));
@@ -1209,7 +1191,7 @@ static void lock_slice_begin(struct cs_pf_writer *w, const union rec *r, bool fu
 }
 
 /* Lock waits as slices on the waiting thread's track. */
-static void disp_lock(struct cs_pf_writer *w, const union rec *r)
+static void disp_lock(struct cs_pf_writer *w, const union cs_rec *r)
 {
 	bool futex = r->h.kind == CS_EV_FUTEX_ENTER || r->h.kind == CS_EV_FUTEX_EXIT;
 	bool begin = r->h.kind == CS_EV_FUTEX_ENTER || r->h.kind == CS_EV_LOCK_BEGIN;
@@ -1297,7 +1279,7 @@ static void disp_lost(struct cs_pf_writer *w, const struct cs_lost *e)
 	te_end(w, mark);
 }
 
-static void display(struct cs_pf_writer *w, const union rec *r)
+static void display(struct cs_pf_writer *w, const union cs_rec *r)
 {
 	switch (r->h.kind) {
 	case CS_EV_FORK:
@@ -1435,7 +1417,7 @@ static bool group_full(const struct cs_pf_writer *w, const struct wcpu *cb)
 
 int cs_pf_feed(struct cs_pf_writer *w, const struct cs_hdr *ev)
 {
-	union rec r;
+	union cs_rec r;
 	struct wcpu *cb = NULL;
 	size_t size;
 	uint64_t seq;
@@ -2094,7 +2076,7 @@ static int switch_state(struct rd *r, struct cs_switch *e, uint64_t rep, const s
 	return 0;
 }
 
-static int rd_switch(struct rd *r, struct rcpu *rc, union rec *out)
+static int rd_switch(struct rd *r, struct rcpu *rc, union cs_rec *out)
 {
 	struct cs_switch *e = &out->sw;
 	uint64_t dts, rep, tid, prio, ci, si, wait;
@@ -2144,7 +2126,7 @@ static int rd_switch(struct rd *r, struct rcpu *rc, union rec *out)
 	return hit ? rx_next(r, &rc->xs, SX_NFIELDS) : 0;
 }
 
-static int rd_waking(struct rd *r, struct rcpu *rc, union rec *out)
+static int rd_waking(struct rd *r, struct rcpu *rc, union cs_rec *out)
 {
 	struct cs_waking *e = &out->wk;
 	uint64_t dts, tid, tcpu, prio, ci;
@@ -2244,7 +2226,7 @@ static void fstack(struct recf *f, struct cs_lock *e)
 	}
 }
 
-static void rec_fill(struct recf *f, union rec *o)
+static void rec_fill(struct recf *f, union cs_rec *o)
 {
 	switch (o->h.kind) {
 	case CS_EV_SWITCH:
@@ -2314,7 +2296,7 @@ static void rec_fill(struct recf *f, union rec *o)
 	}
 }
 
-static int rd_rec(struct rd *r, const struct pb_field *rf, union rec *o)
+static int rd_rec(struct rd *r, const struct pb_field *rf, union cs_rec *o)
 {
 	struct recf f;
 	struct pb_field g;
@@ -2451,7 +2433,7 @@ static int group_orders(struct rd *r, uint64_t nrec, const struct span *ord, uin
 	return 0;
 }
 
-static void emit_rec(struct rd *r, const union rec *o)
+static void emit_rec(struct rd *r, const union cs_rec *o)
 {
 	if (!r->nrec || o->h.ts < r->info.first_ts)
 		r->info.first_ts = o->h.ts;
@@ -2474,7 +2456,7 @@ static int group_emit(struct rd *r, uint64_t nrec, const uint8_t *p, size_t len)
 	r->rec_ts = 0;
 	for (s = 0; s < nrec; s++) {
 		uint16_t id = r->owner[s];
-		union rec o;
+		union cs_rec o;
 
 		memset(&o, 0, sizeof(o));
 		if (id == OWNER_PRIV) {

@@ -36,23 +36,7 @@
 
 #define T0 1000000000000ull
 
-typedef union {
-	struct cs_hdr h;
-	struct cs_switch sw;
-	struct cs_waking wk;
-	struct cs_fork fork;
-	struct cs_exec exec;
-	struct cs_exit exit;
-	struct cs_migrate mig;
-	struct cs_rename ren;
-	struct cs_lock lock;
-	struct cs_futex futex;
-	struct cs_thread_info ti;
-	struct cs_mark mark;
-	struct cs_lost lost;
-	struct cs_lock_name ln;
-	unsigned char raw[CS_REC_MAX];
-} trec;
+typedef union cs_rec trec;
 
 struct stream {
 	trec *v;
