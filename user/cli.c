@@ -312,11 +312,13 @@ static void write_json(FILE *f, const struct cs_core *c, unsigned int ncpus, cha
 	cs_json_obj_end(&w);
 }
 
-static void run_title(char *title, size_t len, const char *cmd, int status)
+static void run_title(char *title, size_t len, const char *cmd, const struct cs_core *c)
 {
-	int code = exit_code_of(status);
+	int code = exit_code_of(cs_core_cmd_status(c));
 
-	if (code < 0)
+	if (code < 0 && !cs_core_nthreads(c) && !cs_core_duration(c))
+		snprintf(title, len, "%s: not started (interrupted before tracing began)", cmd);
+	else if (code < 0)
 		snprintf(title, len, "%s: left running", cmd);
 	else
 		snprintf(title, len, "%s: exited with status %d%s", cmd, code,
@@ -724,7 +726,7 @@ int cs_cmd_run(int argc, char **argv)
 	{
 		char title[256];
 
-		run_title(title, sizeof(title), cmd[0], cs_core_cmd_status(core));
+		run_title(title, sizeof(title), cmd[0], core);
 		show(core, &o, ncpus, title);
 	}
 	if (out.json.f)
@@ -884,7 +886,7 @@ static void report_show(struct cs_replay *r, const struct opts *o, unsigned int 
 		struct cs_segment *g = r->segs[i];
 
 		if (g->argc)
-			run_title(title, sizeof(title), g->argv[0], cs_core_cmd_status(g->core));
+			run_title(title, sizeof(title), g->argv[0], g->core);
 		else
 			snprintf(title, sizeof(title), g->pid ? "pid %ld" : "every task", g->pid);
 		show(g->core, o, ncpus, title);
