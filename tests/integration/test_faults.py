@@ -93,6 +93,36 @@ def test_signal_before_tracing_starts_still_summarises():
     assert_released(bpf_ids(se))
 
 
+def test_a_command_that_ignores_ctrl_c_is_left_running_after_the_grace():
+    # (it lets go of concscope's stdout and stderr, so they end when concscope does)
+    script = "trap '' INT TERM; echo trapped; exec >/dev/null 2>&1; sleep 23.4567"
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "o.json")
+        p = start(["run", "--json", out, "--", "sh", "-c", script])
+        try:
+            assert p.stdout.readline().strip() == "trapped"
+            p.send_signal(signal.SIGINT)
+            start_t = time.monotonic()
+            so, se = p.communicate(timeout=30)
+            waited = time.monotonic() - start_t
+            assert p.returncode == 0, se
+            assert "did not exit within 2000 ms of the signal" in se
+            assert ": left running" in so and "total: parallelism" in so
+            assert 1.5 <= waited <= 10, waited
+            with open(out) as f:
+                js = json.load(f)
+            assert js["exit_status"] == -1 and js["processes"]
+            assert_released(bpf_ids(se))
+        finally:
+            for pid in (x for x in os.listdir("/proc") if x.isdigit()):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        if b"23.4567" in f.read():
+                            os.kill(int(pid), signal.SIGKILL)
+                except OSError:
+                    pass
+
+
 def test_two_instances_at_once_work_independently():
     a = start(["run", "--", prog("sleeper"), "10", "50"])
     b = start(["run", "--", prog("spinner"), "0.5", "1"])
