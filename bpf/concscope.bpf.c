@@ -363,3 +363,92 @@ int BPF_PROG(cs_contention_end, void *lock, int ret)
 	submit(e, sizeof(*e));
 	return 0;
 }
+
+/*
+ * --futex-syscalls: the futex system calls themselves (classic syscall
+ * tracepoints), instead of reading waits at the blocking switch. Exact
+ * return codes (ETIMEDOUT, EINTR) and the waits that returned at once
+ * (attempts), at a price: with any syscall tracepoint enabled, every system
+ * call of every task takes the slow path. Loaded only with the option.
+ */
+static __always_inline int futex_sys_enter(struct trace_event_raw_sys_enter *ctx, __u64 uaddr,
+					   __u32 op, __u32 val, __u64 timeout)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct cs_futex *e;
+
+	if (!is_tracked(cur->tgid))
+		return 0;
+	e = reserve(sizeof(*e), CS_EV_FUTEX_ENTER, cur->pid, cur->tgid);
+	if (!e)
+		return 0;
+	e->h.aux = ctx->id;
+	e->uaddr = uaddr;
+	e->ret = 0;
+	e->op = op;
+	e->val = val;
+	e->timed = timeout != 0;
+	e->pad = 0;
+	submit(e, sizeof(*e));
+	return 0;
+}
+
+static __always_inline int futex_sys_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct cs_futex *e;
+
+	if (!is_tracked(cur->tgid))
+		return 0;
+	e = reserve(sizeof(*e), CS_EV_FUTEX_EXIT, cur->pid, cur->tgid);
+	if (!e)
+		return 0;
+	e->h.aux = ctx->id;
+	e->uaddr = 0;
+	e->ret = ctx->ret;
+	e->op = 0;
+	e->val = 0;
+	e->timed = 0;
+	e->pad = 0;
+	submit(e, sizeof(*e));
+	return 0;
+}
+
+/* futex(uaddr, op, val, timeout, uaddr2, val3) */
+SEC("tracepoint/syscalls/sys_enter_futex")
+int cs_futex_sys_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return futex_sys_enter(ctx, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_futex")
+int cs_futex_sys_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return futex_sys_exit(ctx);
+}
+
+/* futex_wait(uaddr, val, mask, flags, timeout, clockid): op is the flags */
+SEC("tracepoint/syscalls/sys_enter_futex_wait")
+int cs_futex_sys_enter_wait(struct trace_event_raw_sys_enter *ctx)
+{
+	return futex_sys_enter(ctx, ctx->args[0], ctx->args[3], ctx->args[1], ctx->args[4]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_futex_wait")
+int cs_futex_sys_exit_wait(struct trace_event_raw_sys_exit *ctx)
+{
+	return futex_sys_exit(ctx);
+}
+
+/* futex_waitv(waiters, nr_futexes, flags, timeout, clockid): uaddr is the array */
+SEC("tracepoint/syscalls/sys_enter_futex_waitv")
+int cs_futex_sys_enter_waitv(struct trace_event_raw_sys_enter *ctx)
+{
+	return futex_sys_enter(ctx, ctx->args[0], ctx->args[2], ctx->args[1], ctx->args[3]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_futex_waitv")
+int cs_futex_sys_exit_waitv(struct trace_event_raw_sys_exit *ctx)
+{
+	return futex_sys_exit(ctx);
+}

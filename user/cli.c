@@ -48,7 +48,7 @@ struct opts {
 	int color;  /* -1 never, 0 auto, 1 always */
 	unsigned int lanes;
 	size_t rb_bytes;
-	bool verbose, track_all, quiet, no_locks;
+	bool verbose, track_all, quiet, no_locks, futex_syscalls;
 	const char *dump_path;
 	struct cs_models_cfg models;
 	pid_t pid;
@@ -57,7 +57,7 @@ struct opts {
 
 enum {
 	OPT_JSON = 256, OPT_READY_FD, OPT_COLOR, OPT_LANES, OPT_BUFSZ, OPT_BTF, OPT_QUIET,
-	OPT_DUMP, OPT_NO_LOCKS, OPT_MODEL, OPT_WORK, OPT_TASKS, OPT_LANG, OPT_SIZE,
+	OPT_DUMP, OPT_NO_LOCKS, OPT_FUTEX_SYSCALLS, OPT_MODEL, OPT_WORK, OPT_TASKS, OPT_LANG, OPT_SIZE,
 };
 
 #define COMMON_LONGOPTS \
@@ -71,6 +71,7 @@ enum {
 	{ "all", no_argument, NULL, 'a' }, \
 	{ "quiet", no_argument, NULL, OPT_QUIET }, \
 	{ "no-locks", no_argument, NULL, OPT_NO_LOCKS }, \
+	{ "futex-syscalls", no_argument, NULL, OPT_FUTEX_SYSCALLS }, \
 	{ "dump-raw", required_argument, NULL, OPT_DUMP }, \
 	{ "verbose", no_argument, NULL, 'v' }, \
 	{ "help", no_argument, NULL, 'h' }
@@ -86,6 +87,9 @@ static const char common_help[] =
 	"      --ready-fd N      write \"ready\" to file descriptor N once tracing is live\n"
 	"      --quiet           no progress line\n"
 	"      --no-locks        do not trace kernel lock contention and futex waits\n"
+	"      --futex-syscalls  futex waits from the futex system calls: exact return\n"
+	"                        codes and attempts, but every system call on the\n"
+	"                        machine gets slower (default: read at the switch)\n"
 	"      --dump-raw FILE   also write the raw event records (for debugging and\n"
 	"                        tools/bench)\n"
 	"  -v, --verbose         libbpf's messages and the BPF object IDs\n"
@@ -104,6 +108,7 @@ static int common_opt(struct opts *o, int c, const char *arg)
 	case 'v': o->verbose = true; return 1;
 	case OPT_QUIET: o->quiet = true; return 1;
 	case OPT_NO_LOCKS: o->no_locks = true; return 1;
+	case OPT_FUTEX_SYSCALLS: o->futex_syscalls = true; return 1;
 	case OPT_DUMP: o->dump_path = arg; return 1;
 	case OPT_READY_FD:
 		if (cs_parse_uint(arg, 0, INT_MAX, &v)) {
@@ -267,7 +272,8 @@ static struct cs_session_opts session_opts(const struct opts *o, const struct ou
 {
 	struct cs_session_opts so = {
 		.tracer = { .track_all = o->track_all, .rb_bytes = o->rb_bytes,
-			    .btf_path = o->btf, .verbose = o->verbose, .no_locks = o->no_locks },
+			    .btf_path = o->btf, .verbose = o->verbose, .no_locks = o->no_locks,
+			    .futex_syscalls = o->futex_syscalls },
 		.dump = out->dump.f,
 		.sink = { .feed = out->trace ? trace_feed : NULL, .ctx = out->trace },
 		.ready_fd = o->ready_fd,
@@ -465,6 +471,10 @@ static int parse_common(const char *cmd, int argc, char **argv, struct opts *o,
 			return -CS_EXIT_USAGE;
 		if (r == 0)
 			return -bad_option(cmd, '?', argv);
+	}
+	if (o->no_locks && o->futex_syscalls) {
+		cs_err("--futex-syscalls traces locks, --no-locks does not: choose one");
+		return -CS_EXIT_USAGE;
 	}
 	return 0;
 }

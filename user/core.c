@@ -455,6 +455,17 @@ static void set_comm(struct cs_core *c, struct cs_thread *t, uint32_t tid,
 #define ETIMEDOUT_ 110
 #define EINTR_ 4
 
+/*
+ * A futex call that a signal interrupted: EINTR, or (as sys_exit sees it,
+ * before the signal is handled) one of the kernel's restart codes:
+ * ERESTARTSYS 512, ERESTARTNOINTR 513, ERESTARTNOHAND 514,
+ * ERESTART_RESTARTBLOCK 516.
+ */
+static bool interrupted(int64_t ret)
+{
+	return ret == -EINTR_ || ret == -512 || ret == -513 || ret == -514 || ret == -516;
+}
+
 /* lock:contention_begin flags (include/trace/events/lock.h) */
 #define LCB_F_SPIN (1u << 0)
 #define LCB_F_READ (1u << 1)
@@ -671,7 +682,7 @@ static void on_futex_exit(struct cs_core *c, const struct cs_futex *e, uint64_t 
 	}
 	if (e->ret == -ETIMEDOUT_)
 		rel = CS_REL_TIMEOUT;
-	else if (e->ret == -EINTR_)
+	else if (interrupted(e->ret))
 		rel = CS_REL_SIGNAL;
 	else
 		rel = t->fwait.waker ? t->fwait.waker : CS_REL_UNKNOWN;

@@ -249,6 +249,8 @@ void cs_locks_json(struct cs_jsonw *w, const struct cs_core *c)
 		cs_json_ku64(w, "waits", l->waits);
 		cs_json_ku64(w, "wait_ns", l->wait_ns);
 		cs_json_ku64(w, "max_wait_ns", l->max_wait_ns);
+		if (l->attempts) /* seen only with --futex-syscalls */
+			cs_json_ku64(w, "attempts", l->attempts);
 		cs_json_key(w, "waiters");
 		cs_json_arr_begin(w);
 		for (j = 0; j < l->nwaiters; j++)

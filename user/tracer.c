@@ -18,6 +18,7 @@ struct cs_tracer {
 	struct ring_buffer *rb;
 	cs_rec_fn fn;
 	void *ctx;
+	bool futex_syscalls;
 	unsigned int ncpus;
 	uint64_t bad;
 	uint64_t *percpu; /* scratch for the stats map */
@@ -26,13 +27,15 @@ struct cs_tracer {
 /*
  * Optional programs, switched on or off from this one table: lock tracing
  * can be turned off (futex waits are read inside sched_switch and need no
- * program of their own).
+ * program of their own, unless --futex-syscalls asks for the system calls).
  */
 static const struct feature {
 	const char *prefix; /* programs whose name starts with this */
 	bool locks;         /* part of lock tracing (--no-locks) */
+	bool syscalls;      /* only with --futex-syscalls */
 } features[] = {
-	{ "cs_contention_", true },
+	{ "cs_contention_", true, false },
+	{ "cs_futex_sys_", true, true },
 };
 
 static void select_programs(struct cs_tracer *t, const struct cs_tracer_opts *o)
@@ -46,7 +49,8 @@ static void select_programs(struct cs_tracer *t, const struct cs_tracer_opts *o)
 
 		for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
 			if (!strncmp(name, features[i].prefix, strlen(features[i].prefix)) &&
-			    features[i].locks && o->no_locks)
+			    ((features[i].locks && o->no_locks) ||
+			     (features[i].syscalls && !o->futex_syscalls)))
 				load = false;
 		bpf_program__set_autoload(prog, load);
 	}
@@ -114,6 +118,7 @@ int cs_tracer_open(struct cs_tracer **out, const struct cs_tracer_opts *o,
 		return -ENOMEM;
 	t->fn = fn;
 	t->ctx = ctx;
+	t->futex_syscalls = o->futex_syscalls;
 	ret = libbpf_num_possible_cpus();
 	t->ncpus = ret > 0 ? (unsigned int)ret : 1;
 	t->percpu = calloc(t->ncpus, sizeof(*t->percpu));
@@ -124,7 +129,7 @@ int cs_tracer_open(struct cs_tracer **out, const struct cs_tracer_opts *o,
 		goto fail;
 	}
 	t->skel->rodata->track_all = o->track_all;
-	t->skel->rodata->futex_waits = !o->no_locks;
+	t->skel->rodata->futex_waits = !o->no_locks && !o->futex_syscalls;
 	bpf_map__set_max_entries(t->skel->maps.tracked, tracked_words());
 	bpf_map__set_max_entries(t->skel->maps.events, (uint32_t)rb);
 	select_programs(t, o);
@@ -160,8 +165,9 @@ int cs_tracer_attach(struct cs_tracer *t, char *err, size_t errlen)
 	int ret = concscope_bpf__attach(t->skel);
 
 	if (ret)
-		snprintf(err, errlen, "cannot attach to the scheduler tracepoints: %s",
-			 strerror(-ret));
+		snprintf(err, errlen, "cannot attach to the scheduler tracepoints: %s%s",
+			 strerror(-ret), t->futex_syscalls ? " (--futex-syscalls also needs "
+			 "tracefs, mounted at /sys/kernel/tracing)" : "");
 	return ret;
 }
 

@@ -19,6 +19,7 @@ struct cs_tracer_opts {
 	const char *btf_path;  /* kernel BTF, NULL = /sys/kernel/btf/vmlinux */
 	bool verbose;          /* libbpf's own messages */
 	bool no_locks;         /* leave out kernel lock and futex tracing */
+	bool futex_syscalls;   /* futex waits from the system calls, not the switch */
 };
 
 typedef void (*cs_rec_fn)(const struct cs_hdr *ev, void *ctx);

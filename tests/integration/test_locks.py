@@ -1,7 +1,13 @@
 """Lock contention on the real kernel: futex waits and kernel locks."""
+import json
+import os
+import re
+import subprocess
+import tempfile
+
 import pytest
 
-from conftest import parse_snaps, prog, run_concscope, threads_of
+from conftest import CONCSCOPE, parse_snaps, prog, run_concscope, threads_of
 
 pytestmark = pytest.mark.usefixtures("needs_bpf")
 
@@ -54,3 +60,43 @@ def test_no_locks_turns_lock_tracing_off():
     assert p.returncode == 0, p.stderr
     assert js["locks"] == []
     assert js["totals"]["lock_ns"] == 0
+
+
+def prog_count(args):
+    p = subprocess.run([CONCSCOPE, *args[:1], "-v", "--quiet", *args[1:], "--", "true"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    m = re.search(r"bpf ids: progs ([\d ]*) links", p.stderr)
+    assert m, p.stderr
+    return len(m.group(1).split())
+
+
+def test_futex_syscalls_mode_finds_the_lock_and_says_why_each_wait_ended():
+    # the futex system call programs are loaded only when asked for
+    assert prog_count(["run", "--futex-syscalls"]) == prog_count(["run"]) + 6
+    with tempfile.TemporaryDirectory() as d:
+        trace = os.path.join(d, "t.pftrace")
+        p, js = run_concscope(["run", "--futex-syscalls", "-o", trace, "--",
+                               prog("mutexhot"), "3", "600"])
+        assert p.returncode == 0, p.stderr
+        workers = {tid for tid, s in parse_snaps(p.stdout).items() if s["label"] == "worker"}
+        hot = [l for l in js["locks"] if l["symbol"] == "hot_lock"]
+        assert len(hot) == 1 and hot[0]["kind"] == "mutex" and hot[0]["waits"] >= 100
+        assert {r["tid"] for r in hot[0]["releasers"]} <= workers
+        # the saved trace replays to the same numbers
+        out = os.path.join(d, "r.json")
+        r = subprocess.run([CONCSCOPE, "report", trace, "--json", out], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        with open(out) as f:
+            assert json.load(f) == js
+    # a lock wait interrupted by a signal, then timed out: the return codes say which
+    script = ("import signal, threading\n"
+              "signal.signal(signal.SIGALRM, lambda *a: None)\n"
+              "signal.setitimer(signal.ITIMER_REAL, 0.05)\n"
+              "l = threading.Lock(); l.acquire(); l.acquire(timeout=0.3)\n")
+    p, js = run_concscope(["run", "--futex-syscalls", "--", "/usr/bin/python3", "-c", script])
+    assert p.returncode == 0, p.stderr
+    waits = [l for l in js["locks"] if l["space"] == "user"]
+    assert len(waits) == 1 and waits[0]["waits"] == 2, waits
+    assert {r.get("reason") for r in waits[0]["releasers"]} == {"signal", "timeout"}

@@ -72,6 +72,15 @@ static void timed_out_and_interrupted_waits_count_in_full(void **st)
 	l = lock_at(c, LOCK_ADDR);
 	assert_int_equal(l->releasers.e[0].key, CS_REL_SIGNAL);
 	cs_core_free(&c);
+	/* at sys_exit a signal shows as a restart code (EINTR comes later) */
+	c = mutex_wait(-516); /* ERESTART_RESTARTBLOCK: a timed wait */
+	l = lock_at(c, LOCK_ADDR);
+	assert_int_equal(l->releasers.e[0].key, CS_REL_SIGNAL);
+	cs_core_free(&c);
+	c = mutex_wait(-512); /* ERESTARTSYS */
+	l = lock_at(c, LOCK_ADDR);
+	assert_int_equal(l->releasers.e[0].key, CS_REL_SIGNAL);
+	cs_core_free(&c);
 }
 
 static void a_return_without_blocking_is_an_attempt(void **st)
