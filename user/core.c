@@ -732,6 +732,11 @@ static void on_lock_name(struct cs_core *c, const struct cs_lock_name *e)
 	}
 }
 
+static bool is_blocked(enum cs_tstate st)
+{
+	return st == CS_ST_SLEEP || st == CS_ST_IO || st == CS_ST_LOCK;
+}
+
 /* A wait in progress makes a blocked thread wait for a lock, not sleep. */
 static enum cs_tstate blocked_state(struct cs_thread *t, enum cs_tstate st)
 {
@@ -826,7 +831,10 @@ static void switch_out(struct cs_core *c, struct cs_thread *t, const struct cs_s
 	t->cpu = e->h.cpu;
 	t->block_syscall = e->syscall;
 	t->woke_from = 0; /* preempted: ready from now, no wake-up to correct */
-	set_state(c, t, blocked_state(t, next_st), ts);
+	next_st = blocked_state(t, next_st);
+	if (!is_blocked(next_st))
+		t->early_wake = false; /* it did not block: that wake-up found it awake */
+	set_state(c, t, next_st, ts);
 }
 
 static void switch_in(struct cs_core *c, struct cs_thread *t, const struct cs_switch *e,
@@ -879,6 +887,34 @@ static void ready_from_enqueue(struct cs_core *c, struct cs_thread *t, const str
 		t->wait_from = enq;
 }
 
+/*
+ * A blocked thread runs with no wake-up since its switch-out: the wake-up
+ * that came just before that switch-out (see on_waking) was this block's.
+ * Count it now; the thread was ready from its enqueue, if the switch says.
+ */
+static void apply_early_wake(struct cs_core *c, struct cs_thread *t, const struct cs_switch *e,
+			     uint64_t ts)
+{
+	uint64_t wait = (uint64_t)e->h.aux << CS_WAIT_SHIFT, enq = ts, a, b;
+
+	t->early_wake = false;
+	if ((e->h.flags & CS_SWF_NEXT_WAIT) && e->h.aux < CS_WAIT_MAX && wait <= ts &&
+	    ts - wait > t->since)
+		enq = ts - wait;
+	a = t->since;
+	b = enq;
+	if (in_window(c, enq) && clip(c, &a, &b))
+		cs_topk_add(&t->blocked, (uint64_t)(t->block_syscall + 1), 1, b - a);
+	note_waker(t, t->early_waker, t->early_flags);
+	if (in_window(c, t->early_ts)) {
+		t->wakeups++;
+		cs_topk_add(&t->wakers, t->early_waker, 1, 0);
+	}
+	t->woke_from = 0;
+	t->cpu = e->h.cpu;
+	set_state(c, t, CS_ST_READY, enq);
+}
+
 static void on_switch(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
 {
 	struct cs_cpu *cpu = get_cpu(c, e->h.cpu);
@@ -887,7 +923,9 @@ static void on_switch(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
 	if (!cpu)
 		return;
 	next = e->next_tid ? find(c, e->next_tid) : NULL;
-	if (next)
+	if (next && next->early_wake && is_blocked(next->state) && next->tid != e->h.tid)
+		apply_early_wake(c, next, e, ts);
+	else if (next)
 		ready_from_enqueue(c, next, e, ts);
 	/*
 	 * The kernel does not report every switch (seen here: one process's
@@ -923,11 +961,6 @@ static void on_switch(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
 	cpu->known = true;
 }
 
-static bool is_blocked(enum cs_tstate st)
-{
-	return st == CS_ST_SLEEP || st == CS_ST_IO || st == CS_ST_LOCK;
-}
-
 static void on_waking(struct cs_core *c, const struct cs_waking *e, uint64_t ts)
 {
 	struct cs_thread *t = tracked_thread(c, e->h.tid, e->h.pid, ts);
@@ -936,8 +969,22 @@ static void on_waking(struct cs_core *c, const struct cs_waking *e, uint64_t ts)
 
 	if (!t)
 		return;
+	if (t->state == CS_ST_RUNNING && !t->pending_r) {
+		/*
+		 * A wake-up can beat the switch-out of the sleep it ends: the
+		 * waker starts while the thread is still inside schedule(). Keep
+		 * it: if the next switch-out blocks and no other wake-up comes
+		 * before the thread runs again, this one ended that block.
+		 */
+		t->early_wake = true;
+		t->early_waker = e->waker_tid;
+		t->early_flags = e->h.flags;
+		t->early_ts = ts;
+		return;
+	}
 	if (t->state == CS_ST_RUNNING || t->state == CS_ST_READY || t->pending_r)
 		return; /* already runnable: a spurious wake-up */
+	t->early_wake = false;
 	if (is_blocked(t->state)) {
 		uint64_t a = t->since, b = ts, ns = clip(c, &a, &b);
 

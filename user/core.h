@@ -89,6 +89,10 @@ struct cs_thread {
 	bool exited;
 	uint8_t woke_from;    /* ready since a wake-up: the blocked state before it, else 0 */
 	bool queued_move;     /* ... and moved between run queues since (no single enqueue) */
+	bool early_wake;      /* woken while we still saw it running (see on_waking) */
+	uint8_t early_flags;
+	uint32_t early_waker;
+	uint64_t early_ts;
 	uint16_t cpu;         /* last known CPU */
 	int16_t block_syscall; /* system call of the current block, -1 none */
 	uint64_t since;       /* when the current state began */

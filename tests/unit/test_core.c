@@ -135,6 +135,39 @@ static void ready_from_the_kernels_enqueue(void **st)
 	cs_core_free(&c);
 }
 
+static void a_wake_up_before_the_switch_out_ends_that_block(void **st)
+{
+	struct cs_core *c = tracking(7);
+	const struct cs_thread *t;
+
+	(void)st;
+	mark(c, 0, CS_MARK_WINDOW_BEGIN, 7);
+	sw(c, 0, 1, 0, 0, 0, 0, 300, 300);               /* 300 runs on CPU 1 */
+	sw(c, 0, 0, 0, 0, 0, 0, 7, 7);                   /* 7 runs on CPU 0 */
+	/* 300 wakes 7 while 7 is still inside schedule(): the waking comes first */
+	wake(c, 1 * MS, 1, 7, 7, 0);
+	sw(c, 1 * MS + 10000, 0, 7, 7, 1, 0, 0, 0);      /* ... then 7's switch-out (S) */
+	sw_waited(c, 1 * MS + 200000, 0, 0, 0, 0, 7, 7, 100); /* runs, 102.4 us queued */
+	/* an early wake-up that found it awake (it was preempted): not this block's */
+	wake(c, 2 * MS, 1, 7, 7, 0);
+	sw(c, 2 * MS + 10000, 0, 7, 7, 0, 1, 0, 0);      /* preempted */
+	sw(c, 2 * MS + 20000, 0, 0, 0, 0, 0, 7, 7);
+	sw(c, 3 * MS, 0, 7, 7, 1, 0, 0, 0);              /* sleeps; woken properly later */
+	wake(c, 4 * MS, 1, 7, 7, 0);
+	sw(c, 4 * MS, 0, 0, 0, 0, 0, 7, 7);
+	cs_core_finish(c, 5 * MS);
+	t = th(c, 7);
+	assert_int_equal(t->wakeups, 2);
+	assert_int_equal(t->wakers.e[0].key, 300);
+	assert_int_equal(t->wakers.e[0].count, 2);
+	assert_int_equal(t->nvcsw, 2);
+	assert_int_equal(t->nivcsw, 1);
+	assert_int_equal(t->ns[CS_ST_READY], 102400 + 10000);
+	assert_int_equal(t->ns[CS_ST_SLEEP], 190000 - 102400 + 1 * MS);
+	assert_int_equal(t->lat.count, 3);
+	cs_core_free(&c);
+}
+
 static void uninterruptible_is_io_but_idle_is_sleep(void **st)
 {
 	struct cs_core *c = tracking(5);
@@ -463,6 +496,7 @@ int main(void)
 		cmocka_unit_test(preemption_vs_voluntary),
 		cmocka_unit_test(wakeup_ready_running_latency),
 		cmocka_unit_test(ready_from_the_kernels_enqueue),
+		cmocka_unit_test(a_wake_up_before_the_switch_out_ends_that_block),
 		cmocka_unit_test(uninterruptible_is_io_but_idle_is_sleep),
 		cmocka_unit_test(migration_moves_the_wait),
 		cmocka_unit_test(thread_exit_stops_accounting),
