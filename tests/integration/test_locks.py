@@ -82,8 +82,8 @@ def test_futex_syscalls_mode_finds_the_lock_and_says_why_each_wait_ended():
         workers = {tid for tid, s in parse_snaps(p.stdout).items() if s["label"] == "worker"}
         hot = [l for l in js["locks"] if l["symbol"] == "hot_lock"]
         assert len(hot) == 1 and hot[0]["kind"] == "mutex" and hot[0]["waits"] >= 100
-        # released by the other workers (tid 0, "unknown", is a wake-up that raced the
-        # waiter's own switch-out: rare, see the README)
+        # released by the other workers (a stray "unknown", tid 0, is allowed: a wake-up
+        # lost or not traced would leave one)
         released = {r["tid"]: r["count"] for r in hot[0]["releasers"]}
         assert set(released) - {0} <= workers
         assert released.get(0, 0) <= 0.02 * hot[0]["waits"], released
