@@ -31,7 +31,7 @@ def pct(a, b):
 
 def main():
     print(f"{'case':22} {'thread':7} {'vcsw':>11} {'ivcsw':>11} {'run ms (diff%)':>22} "
-          f"{'ready ms (diff%)':>22}")
+          f"{'ready ms (diff%)':>22} {'untraced':>8}")
     for name, cmd in CASES:
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, "o.json")
@@ -46,8 +46,11 @@ def main():
             print(f"{name:22} {s['label']:7} {t['voluntary_switches']:>5}/{s['nvcsw']:<5} "
                   f"{t['involuntary_switches']:>5}/{s['nivcsw']:<5} "
                   f"{run:8.2f}/{krun:8.2f} ({pct(run, krun):+5.2f}) "
-                  f"{rdy:8.2f}/{krdy:8.2f} ({pct(rdy, krdy):+5.2f})")
-    print("\neach cell: concscope / kernel; diff% = (concscope - kernel) / kernel")
+                  f"{rdy:8.2f}/{krdy:8.2f} ({pct(rdy, krdy):+5.2f}) "
+                  f"{t['untraced_ns'] / 1e6:8.2f}")
+    print("\neach cell: concscope / kernel; diff% = (concscope - kernel) / kernel;\n"
+          "untraced: ms of running time concscope may have overstated (untraced_ns: the\n"
+          "CPU's chain broke before the thread switched out)")
 
 
 if __name__ == "__main__":
