@@ -149,15 +149,16 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRCS) $(PF_SRCS) $(wildcard use
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(CORE_SRCS) $(PF_SRCS) -lm -o $@.tmp && mv $@.tmp $@
 
 # Each target for FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/NAME);
-# new inputs go to $(BUILD)/fuzz/corpus-NAME, crashes to $(BUILD)/fuzz/.
+# new inputs go to $(BUILD)/fuzz/corpus-NAME, crashes to $(BUILD)/fuzz/. An
+# input that takes over 10 s is a hang, and fails the run like a crash.
 fuzz: $(FUZZ_TARGETS)
 	$(Q)for t in report decode; do \
 		mkdir -p $(BUILD)/fuzz/corpus-$$t && \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS) s" && \
-		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=65536 \
 			-artifact_prefix=$(BUILD)/fuzz/ -print_final_stats=1 \
 			$(BUILD)/fuzz/corpus-$$t tests/fuzz/corpus/$$t 2>&1 | \
-			grep -E "^(stat::number_of_executed_runs|==[0-9]+==ERROR|SUMMARY|Done)" ; \
+			grep -E "^(stat::number_of_executed_runs|==[0-9]+==ERROR|SUMMARY|Done|ALARM)" ; \
 		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 

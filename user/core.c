@@ -319,7 +319,9 @@ static void tl_add(struct cs_core *c, struct cs_thread *t, unsigned int st,
 	uint64_t off_a, off_b, w;
 	unsigned int i, last;
 
-	while (b - c->wb > c->tl_width * CS_TL_BUCKETS)
+	/* wider buckets until b fits, short of overflowing (absurd times: the end is cut) */
+	while (b - c->wb > c->tl_width * CS_TL_BUCKETS &&
+	       c->tl_width <= UINT64_MAX / 2 / CS_TL_BUCKETS)
 		tl_halve(c);
 	if (!t->tl) {
 		t->tl = calloc(CS_TL_BUCKETS * CS_NACC, sizeof(*t->tl));

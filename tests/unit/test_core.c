@@ -475,6 +475,23 @@ static void run_queue_on_an_unseen_cpu(void **st)
 	cs_core_free(&c);
 }
 
+/* Found by the fuzzer: an absurd timestamp made the timeline's width overflow and spin. */
+static void huge_timestamps_do_not_hang_the_timeline(void **st)
+{
+	struct cs_core *c = tracking(5);
+	const struct cs_thread *t;
+
+	(void)st;
+	mark(c, 1, CS_MARK_WINDOW_BEGIN, 5);
+	sw(c, 1, 0, 0, 0, 0, 0, 5, 5);
+	sw(c, UINT64_MAX - 10, 0, 5, 5, 1, 0, 0, 0);
+	cs_core_finish(c, UINT64_MAX - 1);
+	t = th(c, 5);
+	assert_int_equal(t->ns[CS_ST_RUNNING], UINT64_MAX - 11);
+	assert_true(cs_core_tl_used(c) <= CS_TL_BUCKETS);
+	cs_core_free(&c);
+}
+
 static void lost_events_are_counted(void **st)
 {
 	struct cs_core *c = tracking(1);
@@ -509,6 +526,7 @@ int main(void)
 		cmocka_unit_test(timeline_merges_and_keeps_totals),
 		cmocka_unit_test(run_queue_on_an_unseen_cpu),
 		cmocka_unit_test(lost_events_are_counted),
+		cmocka_unit_test(huge_timestamps_do_not_hang_the_timeline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
