@@ -859,6 +859,53 @@ static void switch_in(struct cs_core *c, struct cs_thread *t, const struct cs_sw
 	set_state(c, t, CS_ST_RUNNING, ts);
 }
 
+/* Time blocked [a, b) in the current block's system call: count blocks, or more of one. */
+static void add_blocked(struct cs_core *c, struct cs_thread *t, uint64_t a, uint64_t b,
+			uint64_t count)
+{
+	uint64_t ns;
+
+	if (!in_window(c, b))
+		return;
+	ns = clip(c, &a, &b);
+	if (count || ns)
+		cs_topk_add(&t->blocked, (uint64_t)(t->block_syscall + 1), count, ns);
+}
+
+/* The enqueue a switch-in reports for next (its run-queue wait), if it does. */
+static bool switch_enqueue(const struct cs_switch *e, uint64_t ts, uint64_t *enq)
+{
+	uint64_t wait = (uint64_t)e->h.aux << CS_WAIT_SHIFT;
+
+	if (!(e->h.flags & CS_SWF_NEXT_WAIT) || e->h.aux >= CS_WAIT_MAX || wait > ts)
+		return false;
+	*enq = ts - wait;
+	return true;
+}
+
+/*
+ * A wake-up (at wake_ts, by waker) of a thread not yet runnable: it is ready
+ * on cpu from ready_ts. The waker is the task that ran the wake-up (0: an
+ * interrupt on an idle CPU). Not the CPU chain's idea of who runs there: the
+ * kernel does not trace every switch (seen here: some tasks never switch out
+ * in sched_switch), and a saved trace stores the waker where the two differ.
+ */
+static void wake_up(struct cs_core *c, struct cs_thread *t, uint32_t waker, uint8_t flags,
+		    uint64_t wake_ts, uint64_t ready_ts, uint16_t cpu)
+{
+	if (is_blocked(t->state))
+		add_blocked(c, t, t->since, ready_ts, 1);
+	note_waker(t, waker, flags);
+	t->woke_from = is_blocked(t->state) ? t->state : 0;
+	t->queued_move = false;
+	if (!(flags & CS_WKF_NEW) && in_window(c, wake_ts)) {
+		t->wakeups++;
+		cs_topk_add(&t->wakers, waker, 1, 0);
+	}
+	t->cpu = cpu;
+	set_state(c, t, CS_ST_READY, ready_ts);
+}
+
 /*
  * A woken thread is ready from its enqueue, which can come well after its
  * sched_waking (a wake-up sent through the target CPU's wake list waits for
@@ -870,20 +917,13 @@ static void switch_in(struct cs_core *c, struct cs_thread *t, const struct cs_sw
 static void ready_from_enqueue(struct cs_core *c, struct cs_thread *t, const struct cs_switch *e,
 			       uint64_t ts)
 {
-	uint64_t wait = (uint64_t)e->h.aux << CS_WAIT_SHIFT, enq, a, b;
+	uint64_t enq;
 
 	if (t->exited || t->state != CS_ST_READY || t->pending_r || !t->woke_from ||
-	    t->queued_move || !(e->h.flags & CS_SWF_NEXT_WAIT) || e->h.aux >= CS_WAIT_MAX ||
-	    wait > ts)
+	    t->queued_move || !switch_enqueue(e, ts, &enq) || enq <= t->since)
 		return;
-	enq = ts - wait;
-	if (enq <= t->since)
-		return;
-	a = t->since;
-	b = enq;
-	account(c, t, t->woke_from, a, b);
-	if (in_window(c, enq) && clip(c, &a, &b))
-		cs_topk_add(&t->blocked, (uint64_t)(t->block_syscall + 1), 0, b - a);
+	account(c, t, t->woke_from, t->since, enq);
+	add_blocked(c, t, t->since, enq, 0);
 	t->since = enq;
 	if (t->wait_from < enq)
 		t->wait_from = enq;
@@ -897,24 +937,12 @@ static void ready_from_enqueue(struct cs_core *c, struct cs_thread *t, const str
 static void apply_early_wake(struct cs_core *c, struct cs_thread *t, const struct cs_switch *e,
 			     uint64_t ts)
 {
-	uint64_t wait = (uint64_t)e->h.aux << CS_WAIT_SHIFT, enq = ts, a, b;
+	uint64_t enq;
 
 	t->early_wake = false;
-	if ((e->h.flags & CS_SWF_NEXT_WAIT) && e->h.aux < CS_WAIT_MAX && wait <= ts &&
-	    ts - wait > t->since)
-		enq = ts - wait;
-	a = t->since;
-	b = enq;
-	if (in_window(c, enq) && clip(c, &a, &b))
-		cs_topk_add(&t->blocked, (uint64_t)(t->block_syscall + 1), 1, b - a);
-	note_waker(t, t->early_waker, t->early_flags);
-	if (in_window(c, t->early_ts)) {
-		t->wakeups++;
-		cs_topk_add(&t->wakers, t->early_waker, 1, 0);
-	}
-	t->woke_from = 0;
-	t->cpu = e->h.cpu;
-	set_state(c, t, CS_ST_READY, enq);
+	if (!switch_enqueue(e, ts, &enq) || enq <= t->since)
+		enq = ts;
+	wake_up(c, t, t->early_waker, t->early_flags, t->early_ts, enq, e->h.cpu);
 }
 
 static void on_switch(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
@@ -966,8 +994,6 @@ static void on_switch(struct cs_core *c, const struct cs_switch *e, uint64_t ts)
 static void on_waking(struct cs_core *c, const struct cs_waking *e, uint64_t ts)
 {
 	struct cs_thread *t = tracked_thread(c, e->h.tid, e->h.pid, ts);
-	bool counted = !(e->h.flags & CS_WKF_NEW);
-	uint32_t waker;
 
 	if (!t)
 		return;
@@ -984,32 +1010,10 @@ static void on_waking(struct cs_core *c, const struct cs_waking *e, uint64_t ts)
 		t->early_ts = ts;
 		return;
 	}
-	if (t->state == CS_ST_RUNNING || t->state == CS_ST_READY || t->pending_r)
+	if (t->state == CS_ST_READY || t->pending_r)
 		return; /* already runnable: a spurious wake-up */
 	t->early_wake = false;
-	if (is_blocked(t->state)) {
-		uint64_t a = t->since, b = ts, ns = clip(c, &a, &b);
-
-		if (in_window(c, ts))
-			cs_topk_add(&t->blocked, (uint64_t)(t->block_syscall + 1), 1, ns);
-	}
-	/*
-	 * The waker is the task that ran the wake-up (0: an interrupt on an
-	 * idle CPU). Not the CPU chain's idea of who runs there: the kernel
-	 * does not trace every switch (seen here: some tasks never switch out
-	 * in sched_switch), and a saved trace stores the waker where the two
-	 * differ.
-	 */
-	waker = e->waker_tid;
-	note_waker(t, waker, e->h.flags);
-	t->woke_from = is_blocked(t->state) ? t->state : 0;
-	t->queued_move = false;
-	if (counted && in_window(c, ts)) {
-		t->wakeups++;
-		cs_topk_add(&t->wakers, waker, 1, 0);
-	}
-	t->cpu = e->h.aux;
-	set_state(c, t, CS_ST_READY, ts);
+	wake_up(c, t, e->waker_tid, e->h.flags, ts, ts, e->h.aux);
 }
 
 static void on_migrate(struct cs_core *c, const struct cs_migrate *e, uint64_t ts)
