@@ -159,10 +159,7 @@ static void conn_accept(int lfd)
 			nconns = n;
 		}
 		c = &conns[fd];
-		c->open = 1;
-		c->in_len = 0;
-		c->out_len = 0;
-		c->want_out = 0;
+		c->open = 1; /* the rest was zeroed when it was closed, or is new */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		watch(fd, fd, EPOLLIN | EPOLLRDHUP, EPOLL_CTL_ADD);
 	}
@@ -255,9 +252,7 @@ static void reply(const struct pending *p)
 {
 	struct conn *c;
 
-	if ((size_t)p->fd >= nconns)
-		return;
-	c = &conns[p->fd];
+	c = &conns[p->fd]; /* conns only grows: every queued fd is in it */
 	if (!c->open || c->gen != p->gen)
 		return; /* the client left before its answer was due */
 	if (c->out_len + CS_REQ_SIZE > c->out_cap) {

@@ -32,7 +32,6 @@
 #define DEF_REQUESTS_MIXED 50
 #define DEF_SWITCH_US 5000   /* CPython's default sys.getswitchinterval() */
 
-#define MAX_TASKS 64
 #define MAX_SIZE (1ULL << 24)
 #define MAX_REQUESTS 1000000ULL
 
@@ -183,15 +182,17 @@ static void parse_args(int argc, char **argv, struct wl_config *cfg)
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_MODEL:
-			cfg->model = parse_name("model", optarg, model_names, 4);
+			cfg->model = parse_name("model", optarg, model_names,
+						(int)(sizeof(model_names) / sizeof(*model_names)));
 			have_model = 1;
 			break;
 		case O_WORK:
-			cfg->work = parse_name("work", optarg, work_names, 3);
+			cfg->work = parse_name("work", optarg, work_names,
+					       (int)(sizeof(work_names) / sizeof(*work_names)));
 			have_work = 1;
 			break;
 		case O_TASKS:
-			cfg->tasks = (int)parse_num("tasks", optarg, 1, MAX_TASKS);
+			cfg->tasks = (int)parse_num("tasks", optarg, 1, WL_MAX_TASKS);
 			break;
 		case O_SIZE:
 			size = parse_num("size", optarg, 1, MAX_SIZE);
@@ -235,8 +236,8 @@ static void parse_args(int argc, char **argv, struct wl_config *cfg)
 
 int main(int argc, char **argv)
 {
-	static struct wl_part parts[MAX_TASKS];
-	uint64_t turns[MAX_TASKS] = { 0 };
+	static struct wl_part parts[WL_MAX_TASKS];
+	uint64_t turns[WL_MAX_TASKS] = { 0 };
 	struct wl_config cfg;
 	uint64_t sum = 0, count = 0, requests = 0;
 	int rc = 0, ok = 1;

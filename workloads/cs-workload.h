@@ -56,13 +56,16 @@ static inline uint32_t wl_value(uint64_t i)
  * checks for a drop request after every chunk (a few microseconds) */
 #define WL_CHUNK 4096
 
+/* Most tasks a model runs (--tasks); the models size their arrays by it */
+#define WL_MAX_TASKS 64
+
 enum wl_model { WL_PROCESSES, WL_THREADS, WL_THREADS_GIL, WL_ASYNC };
 enum wl_work { WL_CPU, WL_IO, WL_MIXED };
 
 struct wl_config {
 	enum wl_model model;
 	enum wl_work work;
-	int tasks;                 /* 1 .. 64 */
+	int tasks;                 /* 1 .. WL_MAX_TASKS */
 	uint64_t size;             /* cpu/mixed: WL_BLOCK units of numbers */
 	uint64_t requests;         /* io/mixed: requests per task */
 	struct sockaddr_in server; /* io/mixed */
@@ -106,6 +109,21 @@ int wl_socket_setup(int fd);
 int wl_run_task_blocking(const struct wl_config *cfg, const struct wl_task *t,
 			 const struct wl_hooks *hooks, struct wl_part *out);
 void wl_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* One thread of the threads models: its task, its result, its turns (gil) */
+struct wl_thread {
+	const struct wl_config *cfg;
+	struct wl_task task;
+	struct wl_part *part;
+	uint64_t turns;
+};
+
+/*
+ * wl-models.c: run cfg->tasks threads of body (each given its struct
+ * wl_thread) and join them; turns (if not NULL) gets each one's turns.
+ */
+int wl_run_threads(const struct wl_config *cfg, struct wl_part *parts,
+		   void *(*body)(void *), uint64_t *turns);
 
 /* the models: each fills parts[0 .. cfg->tasks-1], returns 0 or -1 */
 int wl_model_processes(const struct wl_config *cfg, struct wl_part *parts);

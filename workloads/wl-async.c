@@ -211,7 +211,7 @@ static void compute_turn(struct atask *a)
 
 int wl_model_async(const struct wl_config *cfg, struct wl_part *parts)
 {
-	struct atask tasks[64];
+	struct atask tasks[WL_MAX_TASKS];
 	struct epoll_event evs[64];
 	int i, ep, rc = 0;
 

@@ -44,20 +44,13 @@ static int gil_waiting;       /* threads inside gil_take() */
 static atomic_int gil_drop_request;
 static long gil_interval_ns;
 
-struct gil_thread {
-	const struct wl_config *cfg;
-	struct wl_task task;
-	struct wl_part *part;
-	uint64_t turns;
-};
-
 static void check(int err, const char *what)
 {
 	if (err)
 		wl_die("%s: %s", what, strerror(err));
 }
 
-static void gil_take(struct gil_thread *g)
+static void gil_take(struct wl_thread *g)
 {
 	uint64_t seen;
 
@@ -110,7 +103,7 @@ static void gil_release(void)
 }
 
 /* Asked to drop: let go, wait until someone else got it, queue up again */
-static void gil_yield(struct gil_thread *g)
+static void gil_yield(struct wl_thread *g)
 {
 	uint64_t mine;
 
@@ -147,7 +140,7 @@ static void gil_io_end(void *arg)
 
 static void *gil_thread_main(void *p)
 {
-	struct gil_thread *g = p;
+	struct wl_thread *g = p;
 	struct wl_hooks h = {
 		.compute_tick = gil_tick,
 		.io_begin = gil_io_begin,
@@ -164,30 +157,6 @@ static void *gil_thread_main(void *p)
 int wl_model_threads_gil(const struct wl_config *cfg, struct wl_part *parts,
 			 uint64_t *turns)
 {
-	pthread_t tids[64];
-	struct gil_thread g[64];
-	int i, started, rc = 0;
-
 	gil_interval_ns = cfg->switch_interval_us * 1000L;
-	for (started = 0; started < cfg->tasks; started++) {
-		i = started;
-		g[i].cfg = cfg;
-		g[i].part = &parts[i];
-		g[i].turns = 0;
-		wl_task_init(cfg, (uint32_t)i, &g[i].task);
-		errno = pthread_create(&tids[i], NULL, gil_thread_main, &g[i]);
-		if (errno) {
-			fprintf(stderr, "%s: pthread_create: %s\n", wl_prog,
-				strerror(errno));
-			rc = -1;
-			break;
-		}
-	}
-	for (i = 0; i < started; i++) {
-		pthread_join(tids[i], NULL);
-		turns[i] = g[i].turns;
-		if (parts[i].failed)
-			rc = -1;
-	}
-	return rc;
+	return wl_run_threads(cfg, parts, gil_thread_main, turns);
 }

@@ -54,8 +54,8 @@ static int write_full(int fd, const void *buf, size_t len)
 
 int wl_model_processes(const struct wl_config *cfg, struct wl_part *parts)
 {
-	pid_t pids[64];
-	int rfd[64];
+	pid_t pids[WL_MAX_TASKS];
+	int rfd[WL_MAX_TASKS];
 	int i, started = 0, rc = 0;
 
 	fflush(NULL); /* nothing buffered may be written twice */
@@ -122,32 +122,28 @@ int wl_model_processes(const struct wl_config *cfg, struct wl_part *parts)
 	return rc;
 }
 
-struct thread_arg {
-	const struct wl_config *cfg;
-	struct wl_task task;
-	struct wl_part *part;
-};
-
 static void *thread_main(void *p)
 {
-	struct thread_arg *a = p;
+	struct wl_thread *a = p;
 
 	wl_run_task_blocking(a->cfg, &a->task, NULL, a->part);
 	return NULL;
 }
 
-int wl_model_threads(const struct wl_config *cfg, struct wl_part *parts)
+int wl_run_threads(const struct wl_config *cfg, struct wl_part *parts,
+		   void *(*body)(void *), uint64_t *turns)
 {
-	pthread_t tids[64];
-	struct thread_arg args[64];
+	pthread_t tids[WL_MAX_TASKS];
+	struct wl_thread args[WL_MAX_TASKS];
 	int i, started, rc = 0;
 
 	for (started = 0; started < cfg->tasks; started++) {
 		i = started;
 		args[i].cfg = cfg;
 		args[i].part = &parts[i];
+		args[i].turns = 0;
 		wl_task_init(cfg, (uint32_t)i, &args[i].task);
-		errno = pthread_create(&tids[i], NULL, thread_main, &args[i]);
+		errno = pthread_create(&tids[i], NULL, body, &args[i]);
 		if (errno) {
 			fprintf(stderr, "%s: pthread_create: %s\n", wl_prog,
 				strerror(errno));
@@ -157,8 +153,15 @@ int wl_model_threads(const struct wl_config *cfg, struct wl_part *parts)
 	}
 	for (i = 0; i < started; i++) {
 		pthread_join(tids[i], NULL);
+		if (turns)
+			turns[i] = args[i].turns;
 		if (parts[i].failed)
 			rc = -1;
 	}
 	return rc;
+}
+
+int wl_model_threads(const struct wl_config *cfg, struct wl_part *parts)
+{
+	return wl_run_threads(cfg, parts, thread_main, NULL);
 }

@@ -41,7 +41,8 @@ int main(int argc, char **argv)
 	if (fd < 0 || n < 1 || n > 64)
 		return 2;
 	for (long i = 0; i < n; i++)
-		pthread_create(&th[i], NULL, worker, (void *)(i * 1000));
+		if (pthread_create(&th[i], NULL, worker, (void *)(i * 1000)))
+			return 2;
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
 	close(fd);

@@ -30,7 +30,8 @@ int main(int argc, char **argv)
 	if (n < 1 || n > 64)
 		return 2;
 	for (int i = 0; i < n; i++)
-		pthread_create(&th[i], NULL, worker, NULL);
+		if (pthread_create(&th[i], NULL, worker, NULL))
+			return 2;
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
 	printf("hot_lock at %p\n", (void *)&hot_lock);

@@ -92,6 +92,11 @@ class Part:
         self.requests = 0
         self.failed = False
 
+    def add(self, lo, hi):
+        """Sum and count the numbers [lo, hi) of the job."""
+        self.sum += sum_range(lo, hi)
+        self.count += hi - lo
+
     def as_tuple(self):
         return (self.sum, self.count, self.requests, self.failed)
 
@@ -119,16 +124,14 @@ def run_task_blocking(cfg, task):
     part = Part()
     try:
         if cfg.work == "cpu":
-            part.sum = sum_range(task.lo, task.hi)
-            part.count = task.hi - task.lo
+            part.add(task.lo, task.hi)
             return part
         with socket.create_connection(cfg.server) as sock:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             for k in range(task.requests):
                 if cfg.work == "mixed":
                     lo, hi = task.step(k), task.step(k + 1)
-                    part.sum += sum_range(lo, hi)
-                    part.count += hi - lo
+                    part.add(lo, hi)
                 request_blocking(sock, task.id, k)
                 part.requests += 1
     except (OSError, ValueError) as e:
@@ -195,8 +198,7 @@ async def async_task(cfg, task):
         pos = task.lo
         while pos < task.hi:
             end = min(pos + ASYNC_SLICE, task.hi)
-            part.sum += sum_range(pos, end)
-            part.count += end - pos
+            part.add(pos, end)
             pos = end
             await asyncio.sleep(0)
         return part
@@ -208,8 +210,7 @@ async def async_task(cfg, task):
         for k in range(task.requests):
             if cfg.work == "mixed":
                 lo, hi = task.step(k), task.step(k + 1)
-                part.sum += sum_range(lo, hi)
-                part.count += hi - lo
+                part.add(lo, hi)
             req = make_request(task.id, k)
             writer.write(req)
             await writer.drain()
