@@ -111,7 +111,7 @@ static __always_inline void *reserve(__u32 size, __u8 kind, __u32 tid, __u32 tgi
  * (50 ms; the default 16 MiB holds about 0.3 s of a million events a
  * second), so a record costs no query of the ring and no notification.
  */
-static __always_inline void submit(void *rec, __u32 size)
+static __always_inline void submit(void *rec)
 {
 	bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP);
 }
@@ -147,7 +147,7 @@ static __noinline void futex_wait_record(struct task_struct *prev, struct pt_reg
 		e->val = regs->si;
 		e->timed = regs->r10 != 0;
 	}
-	submit(e, sizeof(*e));
+	submit(e);
 }
 
 SEC("tp_btf/sched_switch")
@@ -181,7 +181,7 @@ int BPF_PROG(cs_sched_switch, bool preempt, struct task_struct *prev,
 	e->next_prio = next->prio;
 	e->syscall = nr;
 	cs_copy_comm(e->next_comm, next->comm);
-	submit(e, sizeof(*e));
+	submit(e);
 	return 0;
 }
 
@@ -202,7 +202,8 @@ static __always_inline int emit_waking(struct task_struct *p, __u8 flags)
 	e->waker_tid = cur->pid;
 	e->waker_pid = cur->tgid;
 	e->prio = p->prio;
-	submit(e, sizeof(*e));
+	__builtin_memset(e->pad, 0, sizeof(e->pad)); /* ring memory is not zeroed */
+	submit(e);
 	return 0;
 }
 
@@ -237,7 +238,7 @@ int BPF_PROG(cs_sched_process_fork, struct task_struct *parent,
 	e->child_tid = child->pid;
 	e->child_pid = ctgid;
 	cs_copy_comm(e->child_comm, child->comm);
-	submit(e, sizeof(*e));
+	submit(e);
 	return 0;
 }
 
@@ -255,7 +256,7 @@ int BPF_PROG(cs_sched_process_exec, struct task_struct *p, pid_t old_pid,
 	e->old_tid = old_pid;
 	e->pad = 0;
 	cs_copy_comm(e->comm, p->comm);
-	submit(e, sizeof(*e));
+	submit(e);
 	return 0;
 }
 
@@ -269,10 +270,10 @@ int BPF_PROG(cs_sched_process_exit, struct task_struct *p, bool group_dead)
 		return 0;
 	e = reserve(sizeof(*e), CS_EV_EXIT, p->pid, tgid);
 	if (e) {
-		e->h.flags = group_dead ? 1 : 0;
+		e->h.flags = group_dead ? CS_EXF_GROUP_DEAD : 0;
 		e->exit_code = p->exit_code;
 		e->pad = 0;
-		submit(e, sizeof(*e));
+		submit(e);
 	}
 	if (group_dead && !track_all)
 		set_tracked(tgid, false);
@@ -293,7 +294,7 @@ int BPF_PROG(cs_sched_migrate_task, struct task_struct *p, int dest_cpu)
 	e->h.flags = p->on_rq ? CS_MGF_QUEUED : 0;
 	e->orig_cpu = p->thread_info.cpu;
 	e->pad = 0;
-	submit(e, sizeof(*e));
+	submit(e);
 	return 0;
 }
 
@@ -308,7 +309,7 @@ int BPF_PROG(cs_task_rename, struct task_struct *task, const char *comm)
 	if (!e)
 		return 0;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), comm);
-	submit(e, sizeof(*e));
+	submit(e);
 	return 0;
 }
 
@@ -342,7 +343,7 @@ int BPF_PROG(cs_contention_begin, void *lock, unsigned int flags)
 		e->nstack = n > 0 ? n / sizeof(__u64) : 0;
 		bpf_map_update_elem(&named_locks, &e->addr, &one, BPF_ANY);
 	}
-	submit(e, sizeof(*e));
+	submit(e);
 	return 0;
 }
 
@@ -360,7 +361,7 @@ int BPF_PROG(cs_contention_end, void *lock, int ret)
 	e->addr = (__u64)lock;
 	e->ret = ret;
 	e->nstack = 0;
-	submit(e, sizeof(*e));
+	submit(e);
 	return 0;
 }
 
@@ -389,7 +390,7 @@ static __always_inline int futex_sys_enter(struct trace_event_raw_sys_enter *ctx
 	e->val = val;
 	e->timed = timeout != 0;
 	e->pad = 0;
-	submit(e, sizeof(*e));
+	submit(e);
 	return 0;
 }
 
@@ -410,7 +411,7 @@ static __always_inline int futex_sys_exit(struct trace_event_raw_sys_exit *ctx)
 	e->val = 0;
 	e->timed = 0;
 	e->pad = 0;
-	submit(e, sizeof(*e));
+	submit(e);
 	return 0;
 }
 

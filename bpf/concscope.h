@@ -33,8 +33,8 @@ enum cs_kind {
 	CS_EV_LOCK_BEGIN = 8,  /* lock:contention_begin of a tracked task */
 	CS_EV_LOCK_END = 9,    /* lock:contention_end of a tracked task */
 	CS_EV_FUTEX_ENTER = 10, /* a tracked task waits in a futex system call */
-	CS_EV_FUTEX_EXIT = 11, /* ... and returned from it (not produced since the
-				  waits are read at the switch, see CS_FXF_AT_SWITCH) */
+	CS_EV_FUTEX_EXIT = 11, /* ... and returned from it (only with --futex-syscalls;
+				  waits read at the switch, CS_FXF_AT_SWITCH, have none) */
 
 	/* produced by user space */
 	CS_EV_USER_BASE = 64,
@@ -66,6 +66,9 @@ enum cs_kind {
 
 /* cs_hdr.flags for CS_EV_MIGRATE */
 #define CS_MGF_QUEUED 0x01 /* moved while on a run queue (not at its wake-up) */
+
+/* cs_hdr.flags for CS_EV_EXIT */
+#define CS_EXF_GROUP_DEAD 0x01 /* the last thread of its group: the process is gone */
 
 /* cs_hdr.flags for CS_EV_FORK */
 #define CS_FKF_THREAD 0x01 /* the new task is a thread of the same process */
@@ -130,7 +133,7 @@ struct cs_exec {
 };
 
 struct cs_exit {
-	struct cs_hdr h;  /* flags: 1 when the whole group is dead */
+	struct cs_hdr h;  /* flags: CS_EXF_* */
 	__s32 exit_code;  /* raw task->exit_code */
 	__u32 pad;
 };
@@ -218,7 +221,7 @@ struct cs_lock_name {
 /* BPF per-CPU stats map slots */
 enum cs_stat {
 	CS_STAT_RB_FULL = 0, /* records that could not be reserved */
-	CS_STAT_MAX = 4,
+	CS_STAT_MAX,
 };
 
 #endif /* CONCSCOPE_ABI_H */

@@ -73,6 +73,12 @@ void cs_reorder_flush(struct cs_reorder *r)
 		release_oldest(r);
 }
 
+void cs_reorder_reset(struct cs_reorder *r)
+{
+	cs_reorder_flush(r);
+	r->newest = 0;
+}
+
 void cs_reorder_free(struct cs_reorder *r)
 {
 	free(r->order);

@@ -16,6 +16,10 @@
 #include "concscope.h"
 #include "decode.h"
 
+/* What a tracing session uses (and the benchmark's replay, to be like it) */
+#define CS_REORDER_CAP 65536
+#define CS_REORDER_WINDOW_NS 2000000ull /* 2 ms: cross-CPU skew is microseconds */
+
 typedef void (*cs_emit_fn)(const struct cs_hdr *ev, void *ctx);
 
 struct cs_reorder {
@@ -37,6 +41,8 @@ int cs_reorder_init(struct cs_reorder *r, size_t cap, uint64_t window_ns,
 void cs_reorder_push(struct cs_reorder *r, const struct cs_hdr *ev);
 /* Release everything, in order. */
 void cs_reorder_flush(struct cs_reorder *r);
+/* Flush, and start over in time (the next record may be older than the last). */
+void cs_reorder_reset(struct cs_reorder *r);
 void cs_reorder_free(struct cs_reorder *r);
 
 #endif

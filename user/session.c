@@ -14,8 +14,6 @@
 #include "reorder.h"
 #include "symbols.h"
 
-#define REORDER_CAP 65536
-#define REORDER_WINDOW_NS 2000000ull /* 2 ms: cross-CPU skew is microseconds */
 #define POLL_MS 50 /* the tracer never wakes us: drain this often */
 
 struct cs_session {
@@ -202,7 +200,7 @@ static void on_ordered(const struct cs_hdr *ev, void *ctx)
 	}
 	feed_out(s, ev);
 	if (s->core && s->root && ev->kind == CS_EV_EXIT && ev->pid == s->root &&
-	    (ev->flags & 1)) {
+	    (ev->flags & CS_EXF_GROUP_DEAD)) {
 		s->root_gone = true;
 		if (s->window_open && !s->window_closed) {
 			cs_mark_init(&m, ev->ts, CS_MARK_WINDOW_END, s->root, 0, NULL);
@@ -259,7 +257,7 @@ int cs_session_open(struct cs_session **out, const struct cs_session_opts *o,
 		free(s);
 		return -ENOMEM;
 	}
-	ret = cs_reorder_init(&s->ro, REORDER_CAP, REORDER_WINDOW_NS, on_ordered, s);
+	ret = cs_reorder_init(&s->ro, CS_REORDER_CAP, CS_REORDER_WINDOW_NS, on_ordered, s);
 	if (ret)
 		goto fail;
 	ret = cs_tracer_open(&s->tr, &o->tracer, on_record, s, err, errlen);

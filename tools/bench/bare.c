@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 		if (w == child)
 			break;
 		if (got_signal)
-			kill(child, got_signal == SIGINT ? SIGINT : SIGTERM);
+			kill(child, got_signal); /* SIGINT or SIGTERM, passed on */
 		ring_buffer__poll(rb, 50);
 		ring_buffer__consume(rb);
 	}

@@ -38,9 +38,6 @@
 #include "pftrace.h"
 #endif
 
-/* The session's values (user/session.c). */
-#define REORDER_CAP 65536
-#define REORDER_WINDOW_NS 2000000ull
 
 struct replay {
 	struct cs_core *core;
@@ -83,7 +80,7 @@ static void on_ordered(const struct cs_hdr *ev, void *ctx)
 		r->window_open = true;
 	}
 	out(r, ev);
-	if (ev->kind == CS_EV_EXIT && ev->pid == r->root && (ev->flags & 1) &&
+	if (ev->kind == CS_EV_EXIT && ev->pid == r->root && (ev->flags & CS_EXF_GROUP_DEAD) &&
 	    r->window_open && !r->window_closed) {
 		cs_mark_init(&m, ev->ts, CS_MARK_WINDOW_END, r->root, 0, NULL);
 		out(r, &m.h);
@@ -156,8 +153,7 @@ static int pass(const unsigned char *buf, size_t len, uint32_t root, uint64_t fi
 		cs_reorder_push(ro, ev);
 		last = ev->ts;
 	}
-	cs_reorder_flush(ro);
-	ro->newest = 0; /* the next pass starts over in time */
+	cs_reorder_reset(ro); /* the next pass starts over in time */
 #ifdef CS_BENCH_PFTRACE
 	if (r->w) {
 		cs_pf_set_end(r->w, last);
@@ -240,7 +236,7 @@ int main(int argc, char **argv)
 		if (sched_setaffinity(0, sizeof(set), &set))
 			perror("replay: sched_setaffinity");
 	}
-	if (cs_reorder_init(&ro, REORDER_CAP, REORDER_WINDOW_NS, on_ordered, NULL)) {
+	if (cs_reorder_init(&ro, CS_REORDER_CAP, CS_REORDER_WINDOW_NS, on_ordered, NULL)) {
 		fprintf(stderr, "replay: out of memory\n");
 		return 1;
 	}
