@@ -41,8 +41,8 @@
  * The reader rebuilds each record from the arrays and these defaults,
  * evaluated per bundle, in record order:
  *   switch prev tid/pid: the previous switch's next tid/pid in the bundle;
- *   a tgid not given: the last tgid seen with that tid in the bundle,
- *   else the tid itself; raw prev_state/exit_state and the PREEMPT flag:
+ *   a tgid not given: the last tgid given (prev, next or waking pid) with
+ *   that tid in the bundle, else the tid itself; raw prev_state/exit_state and the PREEMPT flag:
  *   cs_state_unreport() of the reported state; aux: 0; waking flags: 0;
  *   waker tid/pid: whoever the last switch put on that CPU (not stored,
  *   the core derives it the same way).
@@ -805,9 +805,9 @@ static void w_switch(struct wcpu *cb, const struct cs_switch *e, uint64_t seq)
 	ord_put(&cb->sw_ord, seq);
 
 	/*
-	 * The tgid map is only written where it changes what it answers (the
-	 * reader writes every time, with the same answers): most switches are
-	 * between tasks it already knows.
+	 * The tgid map changes where a pid is given (where the default was
+	 * wrong), and the reader changes its copy at the same places: most
+	 * switches are between tasks it already knows.
 	 */
 	if (!cb->chain_known || cb->chain_tid != e->h.tid) {
 		mask |= 1u << SX_PREV_TID;
@@ -2032,14 +2032,19 @@ static int switch_tasks(struct rd *r, struct rcpu *rc, struct cs_switch *e,
 	} else {
 		return corrupt(r, "switch without a previous task");
 	}
-	if (m & 1u << SX_PREV_PID)
+	/* the tgid map changes exactly where the writer's did: where a pid is given */
+	if (m & 1u << SX_PREV_PID) {
 		e->h.pid = (uint32_t)x->v[SX_PREV_PID];
-	if (smap_put(&rc->tgid, e->h.tid, e->h.pid))
-		return rd_fail(r, -ENOMEM, "out of memory");
-	e->next_pid = m & 1u << SX_NEXT_PID ? (uint32_t)x->v[SX_NEXT_PID] :
-		      tgid_default(&rc->tgid, e->next_tid);
-	if (smap_put(&rc->tgid, e->next_tid, e->next_pid))
-		return rd_fail(r, -ENOMEM, "out of memory");
+		if (smap_put(&rc->tgid, e->h.tid, e->h.pid))
+			return rd_fail(r, -ENOMEM, "out of memory");
+	}
+	if (m & 1u << SX_NEXT_PID) {
+		e->next_pid = (uint32_t)x->v[SX_NEXT_PID];
+		if (smap_put(&rc->tgid, e->next_tid, e->next_pid))
+			return rd_fail(r, -ENOMEM, "out of memory");
+	} else {
+		e->next_pid = tgid_default(&rc->tgid, e->next_tid);
+	}
 	rc->chain_known = true;
 	rc->chain_tid = e->next_tid;
 	rc->chain_pid = e->next_pid;
@@ -2157,14 +2162,14 @@ static int rd_waking(struct rd *r, struct rcpu *rc, union cs_rec *out)
 		if (x->v[WX_PID] > UINT32_MAX)
 			return corrupt(r, "bad waking pid");
 		e->h.pid = (uint32_t)x->v[WX_PID];
+		if (smap_put(&rc->tgid, e->h.tid, e->h.pid))
+			return rd_fail(r, -ENOMEM, "out of memory");
 	}
 	if (hit && (x->mask & 1u << WX_FLAGS)) {
 		if (x->v[WX_FLAGS] > UINT8_MAX)
 			return corrupt(r, "bad waking flags");
 		e->h.flags = (uint8_t)x->v[WX_FLAGS];
 	}
-	if (smap_put(&rc->tgid, e->h.tid, e->h.pid))
-		return rd_fail(r, -ENOMEM, "out of memory");
 	if (r->cur_known[rc->cpu]) {
 		e->waker_tid = r->cur_tid[rc->cpu];
 		e->waker_pid = r->cur_pid[rc->cpu];
@@ -2333,9 +2338,7 @@ static int rd_rec(struct rd *r, const struct pb_field *rf, union cs_rec *o)
 	rec_fill(&f, o);
 	if (f.bad)
 		return corrupt(r, "bad record value");
-	if (o->h.kind == CS_EV_LOST && o->h.cpu < PF_MAX_CPU)
-		r->cur_known[o->h.cpu] = false;
-	return 0;
+	return 0; /* a LOST record leaves the chain as it is: the writer's does too */
 }
 
 /* ---- groups ---- */

@@ -697,6 +697,41 @@ static void rnd_stream(struct stream *s, size_t n)
 	}
 }
 
+/*
+ * The defaults the reader rebuilds must follow the writer's state exactly:
+ * a LOST record in the middle of a CPU's chain (the waker is still who the
+ * chain says), and a tid seen with two pids in one bundle (the map of tgids
+ * changes where a pid is given, on both sides).
+ */
+static void test_defaults_follow_the_writer(void **state)
+{
+	struct stream in = { 0 };
+	trec r;
+
+	r = sw(T0 + 10, 0, 50, 50, 1, 0, false, 0, 102, 100, "w");  /* 102 runs */
+	push(&in, &r);
+	r = mk(CS_EV_LOST, T0 + 20, 0, 0, 0);
+	r.lost.count = 3;
+	push(&in, &r);
+	r = wk(T0 + 30, 0, 101, 100, 0, 0);                          /* 102 wakes 101 */
+	r.wk.waker_tid = 102;
+	r.wk.waker_pid = 100;
+	push(&in, &r);
+	/* tid 300: first in process 302, then a waking says 301 */
+	r = sw(T0 + 40, 0, 102, 100, 1, 0, false, 0, 300, 302, "t");
+	push(&in, &r);
+	r = wk(T0 + 50, 0, 300, 301, 0, 0);
+	r.wk.waker_tid = 300;
+	r.wk.waker_pid = 302;
+	push(&in, &r);
+	r = sw(T0 + 60, 0, 300, 302, 1, 0, false, 0, 60, 60, "u"); /* prev from the chain */
+	push(&in, &r);
+	r = sw(T0 + 70, 0, 60, 60, 1, 0, false, 0, 300, 301, "t");  /* next: 300 of 301 */
+	push(&in, &r);
+	roundtrip(&in, &meta2, 0, NULL);
+	stream_free(&in);
+}
+
 static void test_roundtrip_random(void **state)
 {
 	struct cs_pf_meta meta = meta2;
@@ -1384,6 +1419,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_scenario),
 		cmocka_unit_test(test_perfetto_structure),
 		cmocka_unit_test(test_roundtrip_random),
+		cmocka_unit_test(test_defaults_follow_the_writer),
 		cmocka_unit_test(test_other_version),
 		cmocka_unit_test(test_roundtrip_many_cpus),
 		cmocka_unit_test(test_no_records),
