@@ -742,15 +742,13 @@ static bool is_blocked(enum cs_tstate st)
 /* A wait in progress makes a blocked thread wait for a lock, not sleep. */
 static enum cs_tstate blocked_state(struct cs_thread *t, enum cs_tstate st)
 {
-	bool lock = false;
+	bool lock = t->nkwait > 0;
 	unsigned int i;
 
 	if (st != CS_ST_SLEEP && st != CS_ST_IO)
 		return st;
-	for (i = 0; i < t->nkwait; i++) {
+	for (i = 0; i < t->nkwait; i++)
 		t->kwait[i].blocked = true;
-		lock = true;
-	}
 	if (t->in_futex) {
 		t->fwait.blocked = true;
 		lock |= t->fwait.kind != CS_LK_JOIN;
@@ -816,13 +814,7 @@ static void switch_out(struct cs_core *c, struct cs_thread *t, const struct cs_s
 
 		if (cpu->known && cpu->cur == t->tid && cpu->since > from)
 			from = cpu->since;
-		if (t->state != CS_ST_UNKNOWN)
-			account(c, t, t->state, t->since, from);
-		if (t->state == CS_ST_READY)
-			ready_leave(c, t);
-		t->state = CS_ST_RUNNING;
-		t->since = from;
-		t->pending_r = false;
+		set_state(c, t, CS_ST_RUNNING, from);
 	}
 	if (in_window(c, ts)) {
 		if (cs_switch_voluntary(preempt, e->prev_state))
@@ -1071,6 +1063,7 @@ static void on_thread_info(struct cs_core *c, const struct cs_thread_info *e, ui
 		t->pending_r = true; /* running or waiting: the next switch tells */
 	} else if (st < CS_NACC) {
 		t->state = st;
+		t->pending_r = false; /* a later /proc line said otherwise */
 		t->block_syscall = e->syscall;
 	}
 }

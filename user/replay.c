@@ -97,7 +97,7 @@ static void on_mark(struct cs_replay *r, const struct cs_mark *m)
 		g = open_segment(r);
 		break;
 	case CS_MARK_ARG:
-		if (g && m->value == g->argc - 1 && g->argv[g->argc - 1]) {
+		if (g && g->argc > 0 && m->value == g->argc - 1 && g->argv[g->argc - 1]) {
 			/* a long argument continues */
 			char *prev = g->argv[g->argc - 1], *joined;
 
