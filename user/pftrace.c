@@ -1179,8 +1179,11 @@ static void lock_slice_begin(struct cs_pf_writer *w, const union cs_rec *r, bool
 	char hex[24];
 	size_t mark[2];
 
-	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)addr);
-	te_begin(w, r->h.ts, UUID_THREAD(r->h.tid), TE_BEGIN, name ? name : hex, mark);
+	if (!name) { /* formatted only for a lock with no name */
+		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)addr);
+		name = hex;
+	}
+	te_begin(w, r->h.ts, UUID_THREAD(r->h.tid), TE_BEGIN, name, mark);
 	te_arg(w, "kind", 0, 0, futex ? "futex" : "kernel lock");
 	te_arg(w, "address", 7, addr, NULL);
 	if (futex)
@@ -1427,7 +1430,7 @@ int cs_pf_feed(struct cs_pf_writer *w, const struct cs_hdr *ev)
 	size = cs_kind_size(ev->kind);
 	if (!size || ev->size != size)
 		return -EINVAL;
-	memcpy(&r, ev, size);
+	memcpy(&r, ev, size); /* a whole union: callers pass records of their own size */
 	seq = w->gseq++;
 	w->nrec++;
 	if ((r.h.kind == CS_EV_SWITCH || r.h.kind == CS_EV_WAKING) && r.h.cpu < PF_MAX_CPU) {

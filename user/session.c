@@ -77,12 +77,12 @@ static void name_lock(struct cs_session *s, const struct cs_hdr *ev)
 {
 	struct cs_lock_name n;
 
-	memset(&n, 0, sizeof(n));
 	if (ev->kind == CS_EV_LOCK_BEGIN) {
 		const struct cs_lock *l = (const struct cs_lock *)ev;
 
 		if (!first_sight(s, l->addr))
 			return;
+		memset(&n, 0, sizeof(n)); /* only for a lock seen the first time */
 		n.h.aux = CS_SPACE_KERNEL;
 		n.addr = l->addr;
 		cs_sym_kernel_lock(s->syms, (const uint64_t *)l->stack, l->nstack < CS_LOCK_STACK ? l->nstack : CS_LOCK_STACK,
@@ -93,6 +93,7 @@ static void name_lock(struct cs_session *s, const struct cs_hdr *ev)
 		if (!cs_futex_is_wait(f->h.aux, f->op) ||
 		    !first_sight(s, f->uaddr ^ ((uint64_t)f->h.pid << 48) ^ 0x8000000000000000ull))
 			return;
+		memset(&n, 0, sizeof(n));
 		n.h.aux = CS_SPACE_USER;
 		n.addr = f->uaddr;
 		cs_sym_user(s->syms, (pid_t)f->h.pid, f->uaddr, n.name, sizeof(n.name));
