@@ -32,11 +32,17 @@ def report(trace, d):
         return p, json.load(f)
 
 
+def same_bytes(d, live="t.json", replayed="report.json"):
+    """The live --json and report's --json, byte for byte."""
+    with open(os.path.join(d, live), "rb") as a, open(os.path.join(d, replayed), "rb") as b:
+        return a.read() == b.read()
+
+
 def test_report_reproduces_a_run_number_for_number():
     with tempfile.TemporaryDirectory() as d:
         live, trace, js = record(["run", "--", prog("mutexhot"), "3", "300"], d)
         rep, rjs = report(trace, d)
-        assert rjs == js
+        assert rjs == js and same_bytes(d)
         assert js["locks"] and js["processes"]
         # the same view in the terminal, minus the command's own output
         shown = [l for l in live.stdout.splitlines() if not l.startswith(("SNAP", "hot_lock at"))]
@@ -50,7 +56,7 @@ def test_report_reproduces_attach():
         with tempfile.TemporaryDirectory() as d:
             _, trace, js = record(["attach", "-p", str(child.pid), "-d", "0.7"], d)
             _, rjs = report(trace, d)
-            assert rjs == js and rjs["pid"] == child.pid
+            assert rjs == js and same_bytes(d) and rjs["pid"] == child.pid
     finally:
         child.kill()
         child.wait()
@@ -63,7 +69,7 @@ def test_report_reproduces_attach_to_every_task():
         with tempfile.TemporaryDirectory() as d:
             live, trace, js = record(["attach", "-a", "-d", "0.7"], d)
             rep, rjs = report(trace, d)
-            assert rjs == js and rjs["pid"] == 0
+            assert rjs == js and same_bytes(d) and rjs["pid"] == 0
             assert child.pid in {p["pid"] for p in js["processes"]}
             assert "every task" in live.stdout and rep.stdout == live.stdout
     finally:
@@ -75,7 +81,7 @@ def test_report_reproduces_the_models():
     with tempfile.TemporaryDirectory() as d:
         live, trace, js = record(["run", "--model=all", "--work=cpu", "--size=512"], d)
         rep, rjs = report(trace, d)
-        assert rjs == js
+        assert rjs == js and same_bytes(d)
         assert [m["model"] for m in rjs["models"]] == ["processes", "threads", "threads-gil", "async"]
         assert "comparison" in rep.stdout and "findings" in rep.stdout
 
@@ -147,7 +153,7 @@ def test_interrupted_recording_leaves_a_valid_trace():
         assert p.returncode == 0, err
         assert "total: parallelism" in out
         _, rjs = report(trace, d)
-        assert rjs == json.load(open(js))
+        assert rjs == json.load(open(js)) and same_bytes(d, os.path.basename(js))
         assert [f for f in os.listdir(d) if f.startswith(".")] == []
 
 

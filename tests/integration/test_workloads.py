@@ -20,9 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import BUILD
+
 ROOT = Path(__file__).resolve().parents[2]
-CS_WORKLOAD = ROOT / "build" / "cs-workload"
-CS_IOSERVER = ROOT / "build" / "cs-ioserver"
+CS_WORKLOAD = Path(BUILD) / "cs-workload"   # the build under test (CS_BUILD)
+CS_IOSERVER = Path(BUILD) / "cs-ioserver"
 PY_WORKLOAD = ROOT / "workloads" / "python" / "cs_workload.py"
 PYTHON = "/usr/bin/python3"
 
