@@ -200,7 +200,7 @@ static int open_trace(struct outputs *out, const char *path, const struct opts *
 {
 	struct utsname u;
 	struct cs_pf_meta meta = { .ncpus = cs_possible_cpus(), .track_all = o->track_all };
-	struct stat st;
+	char err[512];
 	int ret;
 
 	uname(&u);
@@ -208,9 +208,10 @@ static int open_trace(struct outputs *out, const char *path, const struct opts *
 	meta.release = u.release;
 	meta.version = u.version;
 	meta.machine = u.machine;
-	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
-		cs_err("output path '%s' is a directory", path);
-		return -EISDIR;
+	ret = cs_outfile_check(path, err, sizeof(err));
+	if (ret) {
+		cs_err("%s", err);
+		return ret;
 	}
 	ret = cs_pf_open(&out->trace, path, &meta);
 	if (ret) {
@@ -278,7 +279,6 @@ static struct cs_session_opts session_opts(const struct opts *o, const struct ou
 		.sink = { .feed = out->trace ? trace_feed : NULL, .ctx = out->trace },
 		.ready_fd = o->ready_fd,
 		.progress = !o->quiet && isatty(STDERR_FILENO),
-		.verbose = o->verbose,
 		.signal_grace_ms = 2000,
 	};
 	return so;
@@ -861,13 +861,6 @@ static void report_usage(FILE *f)
 		   "  concscope report trace.pftrace --json summary.json\n");
 }
 
-static int report_opt(struct opts *o, int c, const char *arg)
-{
-	(void)o;
-	(void)arg;
-	return c == OPT_JSON || c == OPT_LANES || c == OPT_COLOR ? 0 : -1;
-}
-
 /* Print and write what one replayed file held: models, or one run or attach. */
 static void report_show(struct cs_replay *r, const struct opts *o, unsigned int ncpus, FILE *json)
 {
@@ -923,7 +916,7 @@ int cs_cmd_report(int argc, char **argv)
 	int rc;
 
 	opts_init(&o);
-	rc = parse_common("report", argc, argv, &o, ":h", longopts, report_opt, report_usage);
+	rc = parse_common("report", argc, argv, &o, ":h", longopts, NULL, report_usage);
 	if (rc)
 		return rc == -1000 ? CS_EXIT_OK : -rc;
 	if (optind != argc - 1) {

@@ -1224,8 +1224,20 @@ void cs_core_totals(const struct cs_core *c, struct cs_totals *tot)
 		tot->migrations += t->migrations;
 		tot->wakeups += t->wakeups;
 	}
-	tot->running_ns = tot->ns[CS_ST_RUNNING];
-	tot->parallelism = dur ? (double)tot->running_ns / (double)dur : 0;
+	tot->parallelism = dur ? (double)tot->ns[CS_ST_RUNNING] / (double)dur : 0;
+}
+
+void cs_totals_add(struct cs_totals *sum, const struct cs_totals *t, uint64_t dur)
+{
+	unsigned int s;
+
+	for (s = 0; s < CS_NACC; s++)
+		sum->ns[s] += t->ns[s];
+	sum->nvcsw += t->nvcsw;
+	sum->nivcsw += t->nivcsw;
+	sum->migrations += t->migrations;
+	sum->wakeups += t->wakeups;
+	sum->parallelism = dur ? (double)sum->ns[CS_ST_RUNNING] / (double)dur : 0;
 }
 
 const struct cs_core_stats *cs_core_stats(const struct cs_core *c)

@@ -120,8 +120,7 @@ struct cs_thread {
 struct cs_totals {
 	uint64_t ns[CS_NACC];
 	uint64_t nvcsw, nivcsw, migrations, wakeups;
-	uint64_t running_ns;
-	double parallelism;
+	double parallelism;   /* ns[CS_ST_RUNNING] / duration */
 };
 
 struct cs_core_stats {
@@ -153,6 +152,8 @@ size_t cs_core_nthreads(const struct cs_core *c);
 const struct cs_thread *cs_core_thread(const struct cs_core *c, size_t i);
 const struct cs_thread *cs_core_find(const struct cs_core *c, uint32_t tid);
 void cs_core_totals(const struct cs_core *c, struct cs_totals *t);
+/* Add t's counts into sum, and set sum's parallelism over dur ns. */
+void cs_totals_add(struct cs_totals *sum, const struct cs_totals *t, uint64_t dur);
 const struct cs_core_stats *cs_core_stats(const struct cs_core *c);
 uint64_t cs_core_duration(const struct cs_core *c);
 unsigned int cs_core_ncpus(const struct cs_core *c);

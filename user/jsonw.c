@@ -103,12 +103,6 @@ void cs_json_bool(struct cs_jsonw *w, bool v)
 	fputs(v ? "true" : "false", w->f);
 }
 
-void cs_json_null(struct cs_jsonw *w)
-{
-	sep(w);
-	fputs("null", w->f);
-}
-
 void cs_json_kstr(struct cs_jsonw *w, const char *key, const char *s)
 {
 	cs_json_key(w, key);

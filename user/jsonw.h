@@ -27,7 +27,6 @@ void cs_json_u64(struct cs_jsonw *w, uint64_t v);
 void cs_json_i64(struct cs_jsonw *w, int64_t v);
 void cs_json_double(struct cs_jsonw *w, double v);
 void cs_json_bool(struct cs_jsonw *w, bool v);
-void cs_json_null(struct cs_jsonw *w);
 
 /* key + value shorthands */
 void cs_json_kstr(struct cs_jsonw *w, const char *key, const char *s);

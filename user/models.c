@@ -8,6 +8,8 @@
 
 static const char *const all_models[] = { "processes", "threads", "threads-gil", "async" };
 static const char *const all_works[] = { "cpu", "io", "mixed" };
+#define NMODELS (sizeof(all_models) / sizeof(*all_models))
+#define NWORKS (sizeof(all_works) / sizeof(*all_works))
 
 static bool one_of(const char *s, const char *const *set, size_t n)
 {
@@ -26,7 +28,7 @@ int cs_models_plan(const struct cs_models_cfg *cfg, struct cs_model_run *runs, s
 	const char *works[2];
 	size_t nworks = 0, n = 0, w, m;
 
-	if (!all && !one_of(cfg->model, all_models, 4)) {
+	if (!all && !one_of(cfg->model, all_models, NMODELS)) {
 		snprintf(err, errlen, "unknown model '%s' (processes, threads, threads-gil, async or all)",
 			 cfg->model);
 		return -EINVAL;
@@ -40,7 +42,7 @@ int cs_models_plan(const struct cs_models_cfg *cfg, struct cs_model_run *runs, s
 			 "already run behind its GIL (use --model=threads)");
 		return -EINVAL;
 	}
-	if (cfg->work && !one_of(cfg->work, all_works, 3)) {
+	if (cfg->work && !one_of(cfg->work, all_works, NWORKS)) {
 		snprintf(err, errlen, "unknown work '%s' (cpu, io or mixed)", cfg->work);
 		return -EINVAL;
 	}
@@ -52,7 +54,7 @@ int cs_models_plan(const struct cs_models_cfg *cfg, struct cs_model_run *runs, s
 			works[nworks++] = "io";
 	}
 	for (w = 0; w < nworks; w++) {
-		for (m = 0; m < 4; m++) {
+		for (m = 0; m < NMODELS; m++) {
 			const char *model = all_models[m];
 
 			if (!all && strcmp(model, cfg->model))
@@ -142,7 +144,7 @@ static void measure(const struct cs_model_run *r, struct figures *fg)
 		uint64_t top = 0;
 
 		for (k = 0; k < n; k++) {
-			const char *name = e[k].key ? cs_syscall_name((int)e[k].key - 1) : "-";
+			const char *name = cs_syscall_name((int)e[k].key - 1); /* -1: "-" */
 
 			if (event_wait(name))
 				continue;
@@ -320,7 +322,7 @@ void cs_models_compare(FILE *f, const struct cs_model_run *runs, size_t n, bool 
 		       unsigned int ncpus)
 {
 	struct figures fg[CS_MAX_JOBS];
-	const char *works[3];
+	const char *works[NWORKS];
 	size_t i, j, nworks = 0;
 
 	if (n > CS_MAX_JOBS)
@@ -329,7 +331,7 @@ void cs_models_compare(FILE *f, const struct cs_model_run *runs, size_t n, bool 
 		measure(&runs[i], &fg[i]);
 		for (j = 0; j < nworks && strcmp(works[j], runs[i].work); j++)
 			;
-		if (j == nworks && nworks < 3)
+		if (j == nworks && nworks < NWORKS)
 			works[nworks++] = runs[i].work;
 	}
 	fprintf(f, "\n%scomparison%s (PxT = processes x threads; %% of all threads' time)\n",
@@ -356,7 +358,6 @@ void cs_models_json(struct cs_jsonw *w, const struct cs_model_run *runs, size_t 
 	struct cs_totals sum, t;
 	uint64_t dur = 0;
 	size_t i;
-	unsigned int s;
 
 	memset(&sum, 0, sizeof(sum));
 	cs_json_key(w, "models");
@@ -365,13 +366,8 @@ void cs_models_json(struct cs_jsonw *w, const struct cs_model_run *runs, size_t 
 		if (!runs[i].core)
 			continue;
 		cs_core_totals(runs[i].core, &t);
-		for (s = 0; s < CS_NACC; s++)
-			sum.ns[s] += t.ns[s];
-		sum.nvcsw += t.nvcsw;
-		sum.nivcsw += t.nivcsw;
-		sum.migrations += t.migrations;
-		sum.wakeups += t.wakeups;
 		dur += cs_core_duration(runs[i].core);
+		cs_totals_add(&sum, &t, dur);
 		cs_json_obj_begin(w);
 		cs_json_kstr(w, "model", runs[i].model);
 		cs_json_kstr(w, "work", runs[i].work);
@@ -385,7 +381,5 @@ void cs_models_json(struct cs_jsonw *w, const struct cs_model_run *runs, size_t 
 		cs_json_obj_end(w);
 	}
 	cs_json_arr_end(w);
-	sum.running_ns = sum.ns[CS_ST_RUNNING];
-	sum.parallelism = dur ? (double)sum.running_ns / (double)dur : 0;
 	cs_totals_json(w, &sum);
 }

@@ -7,21 +7,51 @@
 #include <unistd.h>
 #include "outfile.h"
 
+bool cs_invoker_ids(uid_t *uid, gid_t *gid)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+
+	if (geteuid() != 0 || !u || !g)
+		return false;
+	*uid = (uid_t)atol(u);
+	*gid = (gid_t)atol(g);
+	return true;
+}
+
 void cs_chown_to_invoker(const char *path)
 {
-	const char *uid = getenv("SUDO_UID"), *gid = getenv("SUDO_GID");
+	uid_t uid;
+	gid_t gid;
 
-	if (geteuid() != 0 || !uid || !gid)
-		return;
-	if (chown(path, (uid_t)atol(uid), (gid_t)atol(gid)))
+	if (cs_invoker_ids(&uid, &gid) && chown(path, uid, gid))
 		return; /* not fatal: the file is still there, owned by root */
+}
+
+int cs_outfile_check(const char *path, char *err, size_t errlen)
+{
+	char *dcopy = strdup(path);
+	const char *dir;
+	struct stat st;
+	int ret = 0;
+
+	if (!dcopy)
+		return -ENOMEM;
+	dir = dirname(dcopy);
+	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "output path '%s' is a directory", path);
+		ret = -EISDIR;
+	} else if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cannot write '%s': directory '%s' does not exist", path, dir);
+		ret = -ENOENT;
+	}
+	free(dcopy);
+	return ret;
 }
 
 int cs_outfile_open(struct cs_outfile *o, const char *path, char *err, size_t errlen)
 {
 	char *dcopy = strdup(path), *bcopy = strdup(path);
 	const char *dir, *base;
-	struct stat st;
 	int fd, ret = 0;
 
 	memset(o, 0, sizeof(*o));
@@ -31,16 +61,9 @@ int cs_outfile_open(struct cs_outfile *o, const char *path, char *err, size_t er
 	}
 	dir = dirname(dcopy);
 	base = basename(bcopy);
-	if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "output path '%s' is a directory", path);
-		ret = -EISDIR;
+	ret = cs_outfile_check(path, err, errlen);
+	if (ret)
 		goto out;
-	}
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "cannot write '%s': directory '%s' does not exist", path, dir);
-		ret = -ENOENT;
-		goto out;
-	}
 	o->path = strdup(path);
 	if (!o->path || asprintf(&o->tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
 		o->tmp = NULL;

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 struct cs_outfile {
 	char *path;   /* final name */
@@ -17,12 +18,16 @@ struct cs_outfile {
 	FILE *f;
 };
 
+/* Can path be an output file? -errno with one line in err (a directory, no such directory). */
+int cs_outfile_check(const char *path, char *err, size_t errlen);
 /* -errno with one line in err (missing directory, not writable, a directory). */
 int cs_outfile_open(struct cs_outfile *o, const char *path, char *err, size_t errlen);
 /* Flush, fsync and rename (commit) or remove (!commit). -errno on a write error. */
 int cs_outfile_close(struct cs_outfile *o, bool commit, char *err, size_t errlen);
 
-/* Give a file to the user who ran sudo (SUDO_UID/SUDO_GID), if any. */
+/* The user who ran sudo (SUDO_UID/SUDO_GID), when root under sudo. */
+bool cs_invoker_ids(uid_t *uid, gid_t *gid);
+/* Give a file to that user, if any. */
 void cs_chown_to_invoker(const char *path);
 
 #endif

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "session.h"
+#include "outfile.h"
 #include "procfs.h"
 #include "reorder.h"
 #include "symbols.h"
@@ -139,7 +140,8 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 	signal_from_user = si && si->si_code <= 0; /* SI_USER, SI_QUEUE, ... */
 }
 
-void cs_session_signals(void)
+/* Install the signal handlers (done by open). */
+static void cs_session_signals(void)
 {
 	struct sigaction sa;
 
@@ -272,7 +274,7 @@ int cs_session_open(struct cs_session **out, const struct cs_session_opts *o,
 	ret = cs_tracer_attach(s->tr, err, errlen);
 	if (ret)
 		goto fail;
-	if (o->verbose)
+	if (o->tracer.verbose)
 		cs_tracer_print_ids(s->tr, stderr);
 	*out = s;
 	return 0;
@@ -352,7 +354,7 @@ static void signal_ready(struct cs_session *s)
 		close(s->o.ready_fd);
 		s->o.ready_fd = -1;
 	}
-	if (s->o.verbose)
+	if (s->o.tracer.verbose)
 		fprintf(stderr, "concscope: tracing\n");
 }
 
@@ -398,13 +400,13 @@ static struct cs_core *end(struct cs_session *s, uint64_t end_ts)
 
 void cs_drop_to_invoker(void)
 {
-	const char *uid = getenv("SUDO_UID"), *gid = getenv("SUDO_GID");
 	const char *user = getenv("SUDO_USER");
+	uid_t uid;
+	gid_t gid;
 
-	if (geteuid() != 0 || !uid || !gid)
+	if (!cs_invoker_ids(&uid, &gid))
 		return;
-	if ((user && initgroups(user, (gid_t)atol(gid))) || setgid((gid_t)atol(gid)) ||
-	    setuid((uid_t)atol(uid))) {
+	if ((user && initgroups(user, gid)) || setgid(gid) || setuid(uid)) {
 		perror("concscope: cannot drop privileges to the invoking user");
 		_exit(126);
 	}

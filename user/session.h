@@ -26,7 +26,6 @@ struct cs_session_opts {
 	struct cs_sink sink;      /* feed == NULL: none */
 	int ready_fd;             /* -1: none */
 	bool progress;            /* progress line on stderr */
-	bool verbose;
 	unsigned int signal_grace_ms; /* wait for CMD after forwarding a signal */
 	FILE *dump;               /* raw records as they leave the ring buffer (debug, bench) */
 };
@@ -66,8 +65,5 @@ void cs_restore_priority(void);
 
 /* In a child about to exec: under sudo, become the invoking user (or _exit). */
 void cs_drop_to_invoker(void);
-
-/* Install the signal handlers (done by open). */
-void cs_session_signals(void);
 
 #endif

@@ -68,7 +68,6 @@ int cs_view_build(struct cs_view *v, const struct cs_core *c)
 		if (t->tid == t->pid)
 			p->comm = t->comm;
 		p->nthreads++;
-		p->running_ns += t->ns[CS_ST_RUNNING];
 	}
 	return 0;
 }
@@ -126,6 +125,17 @@ static void topk_json(struct cs_jsonw *w, const struct cs_core *c, const char *k
 	cs_json_arr_end(w);
 }
 
+/* A lock's "address", "symbol" and "kind", as both lock lists write them. */
+static void lock_ident_json(struct cs_jsonw *w, const struct cs_lockstat *l)
+{
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)l->addr);
+	cs_json_kstr(w, "address", addr);
+	cs_json_kstr(w, "symbol", l->name);
+	cs_json_kstr(w, "kind", cs_lock_kind_name(l->kind));
+}
+
 static void thread_json(struct cs_jsonw *w, const struct cs_core *c, const struct cs_thread *t)
 {
 	struct cs_topk_ent e[CS_TOPK];
@@ -160,15 +170,11 @@ static void thread_json(struct cs_jsonw *w, const struct cs_core *c, const struc
 	n = cs_topk_sorted(&t->lockwaits, e);
 	for (i = 0; i < n; i++) {
 		const struct cs_lockstat *l = cs_core_lock(c, (size_t)e[i].key);
-		char addr[32];
 
 		if (!l)
 			continue;
-		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)l->addr);
 		cs_json_obj_begin(w);
-		cs_json_kstr(w, "address", addr);
-		cs_json_kstr(w, "symbol", l->name);
-		cs_json_kstr(w, "kind", cs_lock_kind_name(l->kind));
+		lock_ident_json(w, l);
 		cs_json_ku64(w, "count", e[i].count);
 		cs_json_ku64(w, "ns", e[i].ns);
 		cs_json_obj_end(w);
@@ -236,13 +242,9 @@ void cs_locks_json(struct cs_jsonw *w, const struct cs_core *c)
 	for (i = 0; i < n; i++) {
 		const struct cs_lockstat *l = v[i];
 		struct cs_topk_ent e[CS_TOPK];
-		char addr[32];
 
-		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)l->addr);
 		cs_json_obj_begin(w);
-		cs_json_kstr(w, "address", addr);
-		cs_json_kstr(w, "symbol", l->name);
-		cs_json_kstr(w, "kind", cs_lock_kind_name(l->kind));
+		lock_ident_json(w, l);
 		cs_json_kstr(w, "space", l->space == CS_SPACE_KERNEL ? "kernel" : "user");
 		if (l->space == CS_SPACE_USER)
 			cs_json_ku64(w, "pid", l->pid);

@@ -15,7 +15,6 @@ struct cs_proc_view {
 	const char *comm;
 	size_t nthreads;
 	const struct cs_thread **threads; /* sorted by tid */
-	uint64_t running_ns;
 };
 
 struct cs_view {

@@ -55,6 +55,15 @@ struct cs_symcache *cs_symcache_new(void)
 	return calloc(1, sizeof(struct cs_symcache));
 }
 
+static void free_maps(struct pid_maps *pm)
+{
+	size_t j;
+
+	for (j = 0; j < pm->n; j++)
+		free(pm->m[j].file);
+	free(pm->m);
+}
+
 static void free_syms(struct sym *s, size_t n)
 {
 	size_t i;
@@ -77,13 +86,8 @@ void cs_symcache_free(struct cs_symcache **scp)
 		free(sc->files[i].segs);
 	}
 	free(sc->files);
-	for (i = 0; i < sc->nprocs; i++) {
-		size_t j;
-
-		for (j = 0; j < sc->procs[i].n; j++)
-			free(sc->procs[i].m[j].file);
-		free(sc->procs[i].m);
-	}
+	for (i = 0; i < sc->nprocs; i++)
+		free_maps(&sc->procs[i]);
 	free(sc->procs);
 	free_syms(sc->ksyms, sc->nksyms);
 	free(sc);
@@ -335,23 +339,18 @@ int cs_sym_remember(struct cs_symcache *sc, pid_t pid)
 {
 	struct pid_maps pm = { 0 }, *old = cached_maps(sc, pid);
 	void *p;
-	size_t j;
 	int ret = read_maps(pid, &pm);
 
 	if (ret)
 		return ret;
 	if (old) { /* fresher mappings replace the old ones */
-		for (j = 0; j < old->n; j++)
-			free(old->m[j].file);
-		free(old->m);
+		free_maps(old);
 		*old = pm;
 		return 0;
 	}
 	p = realloc(sc->procs, (sc->nprocs + 1) * sizeof(*sc->procs));
 	if (!p) {
-		for (j = 0; j < pm.n; j++)
-			free(pm.m[j].file);
-		free(pm.m);
+		free_maps(&pm);
 		return -ENOMEM;
 	}
 	sc->procs = p;
