@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """concscope's benchmark suite (issue #6).
 
-    make bench          full run, about 6-10 minutes (as root)
+    make bench          full run, about 4-5 minutes (as root)
     make bench-quick    CI run, under 2 minutes: checks that every row is
                         produced, never fails on a target
 
