@@ -186,13 +186,19 @@ bool cs_core_is_tracked(const struct cs_core *c, uint32_t tgid)
 
 /* ---- names of every task seen ---- */
 
+/* A comm from a record, always terminated (a saved trace may hold anything). */
+static void copy_comm(char *dst, const char *src)
+{
+	memcpy(dst, src, CS_COMM_LEN);
+	dst[CS_COMM_LEN - 1] = 0;
+}
+
 static void set_name(struct cs_core *c, uint32_t tid, const char *comm)
 {
 	uint32_t *slot = map_slot(&c->nameidx, tid);
 
 	if (slot) {
-		if (memcmp(c->names[*slot], comm, CS_COMM_LEN))
-			memcpy(c->names[*slot], comm, CS_COMM_LEN);
+		copy_comm(c->names[*slot], comm);
 		return;
 	}
 	if (c->nnames >= MAX_NAMES)
@@ -206,8 +212,7 @@ static void set_name(struct cs_core *c, uint32_t tid, const char *comm)
 		c->names = p;
 		c->capnames = cap;
 	}
-	memcpy(c->names[c->nnames], comm, CS_COMM_LEN);
-	c->names[c->nnames][CS_COMM_LEN - 1] = 0;
+	copy_comm(c->names[c->nnames], comm);
 	if (!map_put(&c->nameidx, tid, (uint32_t)c->nnames))
 		c->nnames++;
 }
@@ -434,10 +439,8 @@ static void set_comm(struct cs_core *c, struct cs_thread *t, uint32_t tid,
 		     const char *comm)
 {
 	set_name(c, tid, comm);
-	if (t) {
-		memcpy(t->comm, comm, CS_COMM_LEN);
-		t->comm[CS_COMM_LEN - 1] = 0;
-	}
+	if (t)
+		copy_comm(t->comm, comm);
 }
 
 
@@ -837,7 +840,7 @@ static void switch_in(struct cs_core *c, struct cs_thread *t, const struct cs_sw
 	uint16_t cpu = e->h.cpu;
 
 	if (!t->comm[0]) /* first seen switching out, before anything named it */
-		memcpy(t->comm, e->next_comm, CS_COMM_LEN);
+		copy_comm(t->comm, e->next_comm);
 	if (t->in_futex && t->fwait.at_switch && t->fwait.blocked)
 		end_switch_wait(c, t, ts);
 	if (t->state == CS_ST_READY && !t->pending_r) {

@@ -211,11 +211,6 @@ static int get_le(struct pb_dec *d, unsigned int n, uint64_t *v)
 	return 0;
 }
 
-int pb_get_fixed64(struct pb_dec *d, uint64_t *v)
-{
-	return get_le(d, 8, v);
-}
-
 int pb_get_tag(struct pb_dec *d, uint32_t *field, enum pb_wt *wt)
 {
 	uint64_t t;

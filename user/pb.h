@@ -118,7 +118,6 @@ static inline bool pb_dec_done(const struct pb_dec *d) { return d->p >= d->end; 
 
 /* 0, PB_ETRUNC or PB_EBAD (more than 10 bytes, or bits beyond 64). */
 int pb_get_varint(struct pb_dec *d, uint64_t *v);
-int pb_get_fixed64(struct pb_dec *d, uint64_t *v);
 /* Tag: field number 1..2^29-1 and a supported wire type (no groups). */
 int pb_get_tag(struct pb_dec *d, uint32_t *field, enum pb_wt *wt);
 int pb_skip(struct pb_dec *d, enum pb_wt wt);

@@ -232,13 +232,14 @@ def test_async_is_one_thread(server):
     assert len(samples) >= 10 and set(samples) == {1}, samples
 
 
-def test_threads_model_has_a_thread_per_task():
+@pytest.mark.parametrize("model", ["threads", "threads-gil"])
+def test_threads_models_have_a_thread_per_task(model):
     """The control for test_async_is_one_thread: the probe does see threads."""
     p, samples = sample_while_running(
-        [CS_WORKLOAD, "--model=threads-gil", "--work=cpu", "--tasks=5", "--size=1000"],
+        [CS_WORKLOAD, f"--model={model}", "--work=cpu", "--tasks=5", "--size=1000"],
         thread_count)
-    check(p, "threads-gil", "cpu", 5)
-    assert max(samples) == 6, samples
+    check(p, model, "cpu", 5)
+    assert max(samples) == 6, samples  # 5 tasks and the main thread
 
 
 def test_processes_model_forks_a_process_per_task():
