@@ -1,43 +1,51 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-#include <string.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "decode.h"
 
-static const struct {
-	const char *name;
-	size_t size;
-} kinds[CS_EV_KIND_MAX] = {
-	[CS_EV_SWITCH] = { "switch", sizeof(struct cs_switch) },
-	[CS_EV_WAKING] = { "waking", sizeof(struct cs_waking) },
-	[CS_EV_FORK] = { "fork", sizeof(struct cs_fork) },
-	[CS_EV_EXEC] = { "exec", sizeof(struct cs_exec) },
-	[CS_EV_EXIT] = { "exit", sizeof(struct cs_exit) },
-	[CS_EV_MIGRATE] = { "migrate", sizeof(struct cs_migrate) },
-	[CS_EV_RENAME] = { "rename", sizeof(struct cs_rename) },
-	[CS_EV_LOCK_BEGIN] = { "lock_begin", sizeof(struct cs_lock) },
-	[CS_EV_LOCK_END] = { "lock_end", sizeof(struct cs_lock) },
-	[CS_EV_FUTEX_ENTER] = { "futex_enter", sizeof(struct cs_futex) },
-	[CS_EV_FUTEX_EXIT] = { "futex_exit", sizeof(struct cs_futex) },
-	[CS_EV_THREAD_INFO] = { "thread_info", sizeof(struct cs_thread_info) },
-	[CS_EV_MARK] = { "mark", sizeof(struct cs_mark) },
-	[CS_EV_LOST] = { "lost", sizeof(struct cs_lost) },
-	[CS_EV_LOCK_NAME] = { "lock_name", sizeof(struct cs_lock_name) },
+/* The size of each kind's record (0: not a kind). */
+static const size_t kind_size[CS_EV_KIND_MAX] = {
+	[CS_EV_SWITCH] = sizeof(struct cs_switch),
+	[CS_EV_WAKING] = sizeof(struct cs_waking),
+	[CS_EV_FORK] = sizeof(struct cs_fork),
+	[CS_EV_EXEC] = sizeof(struct cs_exec),
+	[CS_EV_EXIT] = sizeof(struct cs_exit),
+	[CS_EV_MIGRATE] = sizeof(struct cs_migrate),
+	[CS_EV_RENAME] = sizeof(struct cs_rename),
+	[CS_EV_LOCK_BEGIN] = sizeof(struct cs_lock),
+	[CS_EV_LOCK_END] = sizeof(struct cs_lock),
+	[CS_EV_FUTEX_ENTER] = sizeof(struct cs_futex),
+	[CS_EV_FUTEX_EXIT] = sizeof(struct cs_futex),
+	[CS_EV_THREAD_INFO] = sizeof(struct cs_thread_info),
+	[CS_EV_MARK] = sizeof(struct cs_mark),
+	[CS_EV_LOST] = sizeof(struct cs_lost),
+	[CS_EV_LOCK_NAME] = sizeof(struct cs_lock_name),
+	[CS_EV_THREAD_TOTALS] = sizeof(struct cs_thread_totals),
+	[CS_EV_CPU_STATE] = sizeof(struct cs_cpu_state),
+	[CS_EV_LOCK_CLASS] = sizeof(struct cs_lock_class),
+	[CS_EV_WAKE_SOURCE] = sizeof(struct cs_wake_source),
+	[CS_EV_TITLE] = sizeof(struct cs_title),
+	[CS_EV_TASK_SCHED] = sizeof(struct cs_task_sched),
+	[CS_EV_STACK] = sizeof(struct cs_stack),
+	[CS_EV_STACK_DEF] = sizeof(struct cs_stack_def),
+	[CS_EV_FRAME_NAME] = sizeof(struct cs_frame_name),
 };
+
+_Static_assert(sizeof(struct cs_stack_def) <= CS_REC_MAX, "CS_REC_MAX too small");
+_Static_assert(sizeof(struct cs_frame_name) <= CS_REC_MAX, "CS_REC_MAX too small");
+
+_Static_assert(sizeof(struct cs_thread_totals) <= CS_REC_MAX, "CS_REC_MAX too small");
 
 _Static_assert(sizeof(struct cs_lock_name) <= CS_REC_MAX, "CS_REC_MAX too small");
 _Static_assert(sizeof(struct cs_mark) <= CS_REC_MAX, "CS_REC_MAX too small");
+_Static_assert(sizeof(struct cs_title) <= CS_REC_MAX, "CS_REC_MAX too small");
+_Static_assert(sizeof(struct cs_task_sched) <= CS_REC_MAX, "CS_REC_MAX too small");
 _Static_assert(sizeof(struct cs_switch) == 56, "switch record layout changed");
 
 size_t cs_kind_size(unsigned int kind)
 {
-	return kind < CS_EV_KIND_MAX ? kinds[kind].size : 0;
-}
-
-const char *cs_kind_name(unsigned int kind)
-{
-	return kind < CS_EV_KIND_MAX && kinds[kind].name ? kinds[kind].name : "unknown";
+	return kind < CS_EV_KIND_MAX ? kind_size[kind] : 0;
 }
 
 const struct cs_hdr *cs_decode(const void *data, size_t len)

@@ -12,7 +12,7 @@
 #include "concscope.h"
 
 /* Largest record of any kind, in bytes. */
-#define CS_REC_MAX 128
+#define CS_REC_MAX 192
 
 /* Any one record, by kind, with room for the largest. */
 union cs_rec {
@@ -30,12 +30,20 @@ union cs_rec {
 	struct cs_mark mark;
 	struct cs_lost lost;
 	struct cs_lock_name ln;
+	struct cs_thread_totals tt;
+	struct cs_cpu_state cst;
+	struct cs_lock_class lc;
+	struct cs_wake_source ws;
+	struct cs_title title;
+	struct cs_task_sched tsch;
+	struct cs_stack stk;
+	struct cs_stack_def sdef;
+	struct cs_frame_name fname;
 	unsigned char raw[CS_REC_MAX];
 };
 
 /* The exact size of a record of this kind, or 0 for an unknown kind. */
 size_t cs_kind_size(unsigned int kind);
-const char *cs_kind_name(unsigned int kind);
 
 /*
  * Check that data[0..len) holds one well-formed record: a known kind whose

@@ -126,3 +126,9 @@ void cs_json_kdouble(struct cs_jsonw *w, const char *key, double v)
 	cs_json_key(w, key);
 	cs_json_double(w, v);
 }
+
+void cs_json_kbool(struct cs_jsonw *w, const char *key, bool v)
+{
+	cs_json_key(w, key);
+	cs_json_bool(w, v);
+}

@@ -33,5 +33,6 @@ void cs_json_kstr(struct cs_jsonw *w, const char *key, const char *s);
 void cs_json_ku64(struct cs_jsonw *w, const char *key, uint64_t v);
 void cs_json_ki64(struct cs_jsonw *w, const char *key, int64_t v);
 void cs_json_kdouble(struct cs_jsonw *w, const char *key, double v);
+void cs_json_kbool(struct cs_jsonw *w, const char *key, bool v);
 
 #endif

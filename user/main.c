@@ -31,7 +31,8 @@ static void usage(FILE *f)
 		   "  concscope report trace.pftrace          summary of a saved trace\n\n"
 		   "'concscope COMMAND --help' describes each command's options.\n"
 		   "Exit status: 0 ok, 1 tracing or writing failed, 2 bad usage,\n"
-		   "3 not privileged or no kernel BTF, 4 no such process or command.\n");
+		   "3 not privileged or no kernel BTF, 4 no such process or command;\n"
+		   "'run CMD' exits with CMD's status (128+N for signal N) unless concscope failed.\n");
 }
 
 int main(int argc, char **argv)

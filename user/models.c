@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "findings.h"
 #include "models.h"
 #include "render.h"
 #include "summary.h"
@@ -75,18 +76,6 @@ int cs_models_plan(const struct cs_models_cfg *cfg, struct cs_model_run *runs, s
 	return (int)n;
 }
 
-void cs_core_shape(const struct cs_core *c, size_t *nprocs, size_t *nthreads)
-{
-	struct cs_view v;
-
-	*nprocs = *nthreads = 0;
-	if (cs_view_build(&v, c))
-		return;
-	*nprocs = v.nprocs;
-	*nthreads = v.nthreads;
-	cs_view_free(&v);
-}
-
 void cs_model_title(struct cs_model_run *r)
 {
 	size_t np = 0, nt = 0;
@@ -104,21 +93,11 @@ struct figures {
 	size_t nprocs, nthreads;
 	uint64_t wall, cpu, all, ready, blocked, lock, vcsw, icsw;
 	double par;
-	uint64_t loop_blocked; /* async: blocked in anything but its event wait */
-	const char *loop_call;
 };
-
-static bool event_wait(const char *name)
-{
-	return !strcmp(name, "epoll_wait") || !strcmp(name, "epoll_pwait") ||
-	       !strcmp(name, "epoll_pwait2") || !strcmp(name, "poll") || !strcmp(name, "ppoll") ||
-	       !strcmp(name, "select") || !strcmp(name, "pselect6");
-}
 
 static void measure(const struct cs_model_run *r, struct figures *fg)
 {
 	struct cs_totals t;
-	size_t i;
 
 	memset(fg, 0, sizeof(*fg));
 	if (!r->core)
@@ -134,27 +113,6 @@ static void measure(const struct cs_model_run *r, struct figures *fg)
 	fg->vcsw = t.nvcsw;
 	fg->icsw = t.nivcsw;
 	fg->par = t.parallelism;
-	if (strcmp(r->model, "async"))
-		return;
-	/* the busiest thread is the loop; what else did it block in? */
-	for (i = 0; i < cs_core_nthreads(r->core); i++) {
-		const struct cs_thread *th = cs_core_thread(r->core, i);
-		struct cs_topk_ent e[CS_TOPK];
-		unsigned int k, n = cs_topk_sorted(&th->blocked, e);
-		uint64_t top = 0;
-
-		for (k = 0; k < n; k++) {
-			const char *name = cs_syscall_name((int)e[k].key - 1); /* -1: "-" */
-
-			if (event_wait(name))
-				continue;
-			fg->loop_blocked += e[k].ns;
-			if (e[k].ns > top) {
-				top = e[k].ns;
-				fg->loop_call = e[k].key ? cs_syscall_name((int)e[k].key - 1) : "a page fault";
-			}
-		}
-	}
 }
 
 static double pct(uint64_t a, uint64_t b)
@@ -193,28 +151,71 @@ static const struct cs_model_run *find(const struct cs_model_run *runs, const st
 	return NULL;
 }
 
-/* Which models used several CPUs, and which could not. */
+/* The time a run's ready threads waited behind other programs (other_cpu_ns). */
+static uint64_t other_cpu(const struct cs_core *c)
+{
+	const struct cs_other *o;
+	size_t i, n = cs_core_others(c, &o);
+	uint64_t ns = 0;
+
+	for (i = 0; i < n; i++)
+		ns += o[i].ns;
+	return ns;
+}
+
+/* Why a run used about one CPU at a time, from its findings and their figures. */
+static void why_single(char *buf, size_t len, const struct cs_model_run *r, unsigned int ncpus)
+{
+	struct cs_findings_cfg cfg = { .ncpus = ncpus };
+	struct cs_findings *fs = malloc(sizeof(*fs));
+	const struct cs_finding *f;
+	struct cs_totals t;
+	uint64_t other = other_cpu(r->core);
+	char b1[16], b2[CS_LOCK_NAME + 32];
+
+	snprintf(buf, len, "its threads ran one at a time");
+	if (!fs)
+		return;
+	cs_findings_compute(fs, r->core, &cfg);
+	cs_core_totals(r->core, &t);
+	if ((f = cs_findings_find(fs, CS_FIND_SERIALIZED, 0)) && f->lock) {
+		snprintf(buf, len, "its threads queued on one lock, %s",
+			 cs_lock_label(f->lock, b2, sizeof(b2)));
+	} else if (other * 2 >= t.ns[CS_ST_READY] && t.ns[CS_ST_READY] * 5 >= t.ns[CS_ST_RUNNING]) {
+		/* half its threads' wait for a CPU was behind other programs: not its fault */
+		cs_fmt_ns(b1, sizeof(b1), other);
+		snprintf(buf, len, "other programs held the CPUs (its threads waited %s behind them)",
+			 b1);
+	} else if ((f = cs_findings_find(fs, CS_FIND_SHAPE, 0)) &&
+		   cs_finding_fig(f, "threads_doing_95pct_cpu") == 1) {
+		snprintf(buf, len, "one thread did the work");
+	}
+	free(fs);
+}
+
+/* Which models used several CPUs, and which could not, and why (from their findings). */
 static void find_parallel(FILE *f, const struct cs_model_run *runs, const struct figures *fg,
 			  size_t n, const char *work, unsigned int ncpus)
 {
-	char multi[256] = "", single[256] = "";
-	size_t i;
+	char multi[256] = "", why[160];
+	size_t i, len;
 
 	for (i = 0; i < n; i++) {
-		char *dst = fg[i].par >= 1.5 ? multi : fg[i].par <= 1.2 ? single : NULL;
-		size_t len;
-
-		if (strcmp(runs[i].work, work) || !runs[i].core || !dst)
+		if (strcmp(runs[i].work, work) || !runs[i].core)
 			continue;
-		len = strlen(dst);
-		snprintf(dst + len, 256 - len, "%s%s %.2f", len ? ", " : "", runs[i].model, fg[i].par);
+		if (fg[i].par >= 1.5) {
+			len = strlen(multi);
+			snprintf(multi + len, sizeof(multi) - len, "%s%s %.2f", len ? ", " : "",
+				 runs[i].model, fg[i].par);
+		} else if (fg[i].par <= 1.2) {
+			why_single(why, sizeof(why), &runs[i], ncpus);
+			fprintf(f, "- %s work: %s used about one CPU at a time (parallelism %.2f): "
+				"%s.\n", work, runs[i].model, fg[i].par, why);
+		}
 	}
 	if (multi[0])
 		fprintf(f, "- %s work: more than one of the %u CPUs was used by %s (parallelism).\n",
 			work, ncpus, multi);
-	if (single[0])
-		fprintf(f, "- %s work: about one CPU at a time for %s: one lock or one thread "
-			"runs one task at a time.\n", work, single);
 }
 
 static void find_gil(FILE *f, const struct cs_model_run *runs, const struct figures *fg, size_t n,
@@ -272,25 +273,33 @@ static void find_io(FILE *f, const struct cs_model_run *runs, const struct figur
 	}
 }
 
-static void find_async_loop(FILE *f, const struct cs_model_run *runs, const struct figures *fg,
-			    size_t n)
+/* The async loop: was it held up outside its event wait (its loop_blocked finding)? */
+static void find_async_loop(FILE *f, const struct cs_model_run *runs, size_t n,
+			    unsigned int ncpus)
 {
+	struct cs_findings_cfg cfg = { .ncpus = ncpus };
+	struct cs_findings *fs = malloc(sizeof(*fs));
+	const struct cs_finding *lb, *sh;
 	size_t i;
+	char th[16];
 
-	for (i = 0; i < n; i++) {
-		char b[16];
-
+	for (i = 0; fs && i < n; i++) {
 		if (strcmp(runs[i].model, "async") || !runs[i].core)
 			continue;
-		cs_fmt_ns(b, sizeof(b), fg[i].loop_blocked);
-		if (fg[i].loop_blocked * 100 > fg[i].wall)
-			fprintf(f, "- %s work: async's loop blocked %s outside its event wait, most in "
-				"%s: a blocking call stalls every task on the loop.\n", runs[i].work, b,
-				fg[i].loop_call ? fg[i].loop_call : "?");
+		cs_findings_compute(fs, runs[i].core, &cfg);
+		cs_fmt_ns(th, sizeof(th), cs_ep_threshold(runs[i].core));
+		sh = cs_findings_find(fs, CS_FIND_SHAPE, 0);
+		if ((lb = cs_findings_find(fs, CS_FIND_LOOP_BLOCKED, 0)))
+			fprintf(f, "- %s work: async's %s: a blocking call stalls every task on the "
+				"loop.\n", runs[i].work, lb->text);
+		else if (!sh || !cs_finding_fig(sh, "event_loops"))
+			fprintf(f, "- %s work: async's thread never waited for events: its tasks ran "
+				"one after another.\n", runs[i].work);
 		else
-			fprintf(f, "- %s work: async's loop blocked only in its event wait (%s elsewhere).\n",
-				runs[i].work, b);
+			fprintf(f, "- %s work: async's loop was never held up %s or more outside its "
+				"event wait.\n", runs[i].work, th);
 	}
+	free(fs);
 }
 
 static void find_fastest(FILE *f, const struct cs_model_run *runs, const struct figures *fg,
@@ -349,7 +358,7 @@ void cs_models_compare(FILE *f, const struct cs_model_run *runs, size_t n, bool 
 		if (strcmp(works[j], "cpu"))
 			find_io(f, runs, fg, n, works[j]);
 	}
-	find_async_loop(f, runs, fg, n);
+	find_async_loop(f, runs, n, ncpus);
 }
 
 void cs_models_json(struct cs_jsonw *w, const struct cs_model_run *runs, size_t n,

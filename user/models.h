@@ -49,7 +49,4 @@ void cs_models_compare(FILE *f, const struct cs_model_run *runs, size_t n, bool 
 void cs_models_json(struct cs_jsonw *w, const struct cs_model_run *runs, size_t n,
 		    unsigned int ncpus);
 
-/* Counts of processes and threads seen in a core's window. */
-void cs_core_shape(const struct cs_core *c, size_t *nprocs, size_t *nthreads);
-
 #endif

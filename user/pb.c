@@ -107,17 +107,6 @@ void pb_bool(struct pb_buf *b, uint32_t field, bool v)
 	pb_uint(b, field, v ? 1 : 0);
 }
 
-void pb_fixed64(struct pb_buf *b, uint32_t field, uint64_t v)
-{
-	uint8_t le[8];
-	int i;
-
-	for (i = 0; i < 8; i++)
-		le[i] = (uint8_t)(v >> (8 * i));
-	pb_tag(b, field, PB_I64);
-	pb_raw(b, le, sizeof(le));
-}
-
 void pb_len_hdr(struct pb_buf *b, uint32_t field, size_t len)
 {
 	pb_tag(b, field, PB_LEN);
@@ -247,25 +236,6 @@ static int get_len(struct pb_dec *d, const uint8_t **data, size_t *len)
 	*len = (size_t)n;
 	d->p += n;
 	return 0;
-}
-
-int pb_skip(struct pb_dec *d, enum pb_wt wt)
-{
-	const uint8_t *data;
-	uint64_t v;
-	size_t len;
-
-	switch (wt) {
-	case PB_VARINT:
-		return pb_get_varint(d, &v);
-	case PB_I64:
-		return get_le(d, 8, &v);
-	case PB_I32:
-		return get_le(d, 4, &v);
-	case PB_LEN:
-		return get_len(d, &data, &len);
-	}
-	return PB_EBAD;
 }
 
 int pb_next(struct pb_dec *d, struct pb_field *f)

@@ -75,7 +75,6 @@ void pb_uint(struct pb_buf *b, uint32_t field, uint64_t v);   /* uint32/64, enum
 void pb_int(struct pb_buf *b, uint32_t field, int64_t v);     /* int32/64: 10 bytes if < 0 */
 void pb_sint(struct pb_buf *b, uint32_t field, int64_t v);    /* sint32/64 (zigzag) */
 void pb_bool(struct pb_buf *b, uint32_t field, bool v);
-void pb_fixed64(struct pb_buf *b, uint32_t field, uint64_t v);
 void pb_bytes(struct pb_buf *b, uint32_t field, const void *data, size_t len);
 void pb_str(struct pb_buf *b, uint32_t field, const char *s);
 /* A string of at most max bytes, cut at the first NUL (for char arrays). */
@@ -120,7 +119,6 @@ static inline bool pb_dec_done(const struct pb_dec *d) { return d->p >= d->end; 
 int pb_get_varint(struct pb_dec *d, uint64_t *v);
 /* Tag: field number 1..2^29-1 and a supported wire type (no groups). */
 int pb_get_tag(struct pb_dec *d, uint32_t *field, enum pb_wt *wt);
-int pb_skip(struct pb_dec *d, enum pb_wt wt);
 /* The next field: 1, 0 at the end of the input, or an error. */
 int pb_next(struct pb_dec *d, struct pb_field *f);
 /* Cursor over a LEN field's payload (a sub-message or packed varints). */

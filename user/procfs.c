@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +40,9 @@ struct stat_line {
 	char state;
 	int ppid;
 	unsigned long flags;
+	int nice;
 	int cpu;
+	unsigned int rt_priority, policy;
 };
 
 static int parse_stat(const char *buf, struct stat_line *s)
@@ -57,22 +61,27 @@ static int parse_stat(const char *buf, struct stat_line *s)
 	memcpy(s->comm, open + 1, n);
 	p = close + 2;
 	s->state = *p;
-	/* fields from 3 (state) on, space separated */
+	s->rt_priority = s->policy = 0;
+	/* fields from 3 (state) on, space separated; 39 (cpu) at least */
 	for (field = 3; *p; field++) {
 		if (field == 4)
 			s->ppid = atoi(p);
 		else if (field == 9)
 			s->flags = strtoul(p, NULL, 10);
-		else if (field == 39) {
+		else if (field == 19)
+			s->nice = atoi(p);
+		else if (field == 39)
 			s->cpu = atoi(p);
-			return 0;
-		}
+		else if (field == 40)
+			s->rt_priority = (unsigned int)strtoul(p, NULL, 10);
+		else if (field == 41)
+			s->policy = (unsigned int)strtoul(p, NULL, 10);
 		p = strchr(p, ' ');
 		if (!p)
 			break;
 		p++;
 	}
-	return -EINVAL;
+	return field > 39 ? 0 : -EINVAL;
 }
 
 int cs_proc_check_pid(pid_t pid)
@@ -212,6 +221,55 @@ int cs_proc_scan_all(uint64_t ts, cs_info_fn fn, void *ctx)
 	return total;
 }
 
+int cs_proc_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	return read_file(path, buf, len);
+}
+
+/* The cgroup v2 path ("0::/path"), else the v1 hierarchy with the cpu controller. */
+static void cgroup_path(const char *buf, char *out, size_t len)
+{
+	const char *line, *path = NULL, *nl;
+
+	for (line = buf; *line && !path; line = nl ? nl + 1 : line + strlen(line)) {
+		const char *ctl = strchr(line, ':');
+
+		nl = strchr(line, '\n');
+		if (!strncmp(line, "0::", 3))
+			path = line + 3;
+		else if (ctl && (!strncmp(ctl, ":cpu,", 5) || !strncmp(ctl, ":cpu:", 5)))
+			path = strchr(ctl + 1, ':') ? strchr(ctl + 1, ':') + 1 : NULL;
+	}
+	if (!path) {
+		*out = 0;
+		return;
+	}
+	nl = strchr(path, '\n');
+	snprintf(out, len, "%.*s", (int)(nl ? (size_t)(nl - path) : strlen(path)), path);
+}
+
+int cs_proc_sched(pid_t pid, pid_t tid, struct cs_task_sched *rec)
+{
+	char path[96], buf[1024];
+	struct stat_line s;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	if (read_file(path, buf, sizeof(buf)) <= 0 || parse_stat(buf, &s))
+		return -ESRCH;
+	rec->h.aux = (uint16_t)s.policy;
+	rec->nice = s.nice;
+	rec->rt_priority = s.rt_priority;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/cgroup", pid, tid);
+	if (read_file(path, buf, sizeof(buf)) > 0)
+		cgroup_path(buf, rec->cgroup, sizeof(rec->cgroup));
+	else
+		rec->cgroup[0] = 0;
+	return 0;
+}
+
 int cs_check_privileges(char *why, size_t len)
 {
 	char buf[4096], *p;
@@ -251,4 +309,97 @@ unsigned int cs_possible_cpus(void)
 			break;
 	}
 	return max ? max : 1;
+}
+
+/* The CPU time the hypervisor took from this machine so far (/proc/stat's steal), ns. */
+int cs_sys_steal_ns(uint64_t *ns)
+{
+	char buf[512];
+	unsigned long long v[8];
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (read_file("/proc/stat", buf, sizeof(buf)) <= 0 || hz <= 0)
+		return -ENOENT;
+	/* cpu  user nice system idle iowait irq softirq steal ... */
+	if (sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+		   &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
+		return -EINVAL;
+	*ns = v[7] * (1000000000ull / (unsigned long long)hz);
+	return 0;
+}
+
+/* One cpu.stat's throttling: v2 (throttled_usec) or v1 (throttled_time, ns). */
+static int throttle_stat(const char *path, uint64_t *ns, uint64_t *periods)
+{
+	char buf[4096], *p;
+	unsigned long long v = 0, n = 0, mult = 0;
+
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return -ENOENT;
+	for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (sscanf(p, "throttled_usec %llu", &v) == 1)
+			mult = 1000;
+		else if (sscanf(p, "throttled_time %llu", &v) == 1)
+			mult = 1;
+		else
+			sscanf(p, "nr_throttled %llu", &n);
+	}
+	if (!mult)
+		return -ENOENT; /* no CPU controller there */
+	*ns = v * mult;
+	*periods = n;
+	return 0;
+}
+
+/* The path of pid's cgroup in /proc/PID/cgroup's line for hierarchy tag ("0::" for v2,
+ * ":cpu," or ":cpu:" for v1's CPU controller), into out; NULL when none. */
+static const char *cgroup_of(const char *procs, const char *tag, char *out, size_t len)
+{
+	const char *p = strstr(procs, tag), *path, *nl;
+
+	while (p && p != procs && p[-1] != '\n' && tag[0] == '0')
+		p = strstr(p + 1, tag); /* "0::" begins its line */
+	if (!p || !(path = strstr(p, ":/")))
+		return NULL;
+	path++;
+	nl = strchr(path, '\n');
+	snprintf(out, len, "%.*s", (int)(nl ? nl - path : (long)strlen(path)), path);
+	return out;
+}
+
+/*
+ * pid's cgroup CPU throttling so far: time throttled (ns) and periods
+ * throttled. cgroup v2 (at /sys/fs/cgroup, or /sys/fs/cgroup/unified on a
+ * hybrid system), else v1's cpu controller.
+ */
+int cs_cgroup_throttled(pid_t pid, uint64_t *ns, uint64_t *periods)
+{
+	static const char *const v1[] = { "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct" };
+	char buf[4096], cg[PATH_MAX / 2], path[PATH_MAX];
+	size_t i;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return -ENOENT;
+	if (cgroup_of(buf, "0::", cg, sizeof(cg))) {
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpu.stat", cg);
+		if (!throttle_stat(path, ns, periods))
+			return 0;
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/unified%s/cpu.stat", cg);
+		if (!throttle_stat(path, ns, periods))
+			return 0;
+	}
+	if (!cgroup_of(buf, ":cpu,", cg, sizeof(cg)) && !cgroup_of(buf, ":cpu:", cg, sizeof(cg)) &&
+	    !cgroup_of(buf, ",cpu:", cg, sizeof(cg)) && !cgroup_of(buf, ",cpu,", cg, sizeof(cg)))
+		return -ENOENT;
+	for (i = 0; i < sizeof(v1) / sizeof(v1[0]); i++) {
+		/* v1 has cpu.stat everywhere: only a quota ("-1": none) throttles */
+		snprintf(path, sizeof(path), "%s%s/cpu.cfs_quota_us", v1[i], cg);
+		if (read_file(path, buf, sizeof(buf)) <= 0 || !strncmp(buf, "-1", 2))
+			continue;
+		snprintf(path, sizeof(path), "%s%s/cpu.stat", v1[i], cg);
+		if (!throttle_stat(path, ns, periods))
+			return 0;
+	}
+	return -ENOENT;
 }

@@ -15,12 +15,11 @@
 #include <linux/types.h>
 #include "concscope.h"
 #include "decode.h"
+#include "emit.h"
 
 /* What a tracing session uses (and the benchmark's replay, to be like it) */
 #define CS_REORDER_CAP 65536
 #define CS_REORDER_WINDOW_NS 2000000ull /* 2 ms: cross-CPU skew is microseconds */
-
-typedef void (*cs_emit_fn)(const struct cs_hdr *ev, void *ctx);
 
 struct cs_reorder {
 	uint64_t window;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "core.h"
+#include "emit.h"
 #include "models.h"
 
 #define CS_REPLAY_ARGS 64
@@ -38,7 +39,11 @@ struct cs_replay {
 void cs_replay_init(struct cs_replay *r, const struct cs_core_cfg *cfg);
 /* cs_emit_fn: feed one record of a saved stream. */
 void cs_replay_emit(const struct cs_hdr *ev, void *ctx);
-/* Finish a segment the stream left open (a file cut short by a crash). */
+/*
+ * Finish the last segment when the stream has no SEGMENT_END for it, at
+ * end_ts (the trailer's: when the recording stopped). A file cut short is
+ * refused before this, by the reader.
+ */
 void cs_replay_finish(struct cs_replay *r, uint64_t end_ts);
 void cs_replay_free(struct cs_replay *r);
 

@@ -19,6 +19,8 @@ struct cs_sink {
 	/* 0, or -errno: the sink is then dropped and the error kept */
 	int (*feed)(void *ctx, const struct cs_hdr *ev);
 	void *ctx;
+	/* what each core counts, as it counts it (optional: slices.untraced, slices.wait NULL) */
+	struct cs_core_slices slices;
 };
 
 struct cs_session_opts {
@@ -28,6 +30,10 @@ struct cs_session_opts {
 	bool progress;            /* progress line on stderr */
 	unsigned int signal_grace_ms; /* wait for CMD after forwarding a signal */
 	FILE *dump;               /* raw records as they leave the ring buffer (debug, bench) */
+	uint64_t loop_threshold_ns; /* the cores' (0: their default) */
+	/* each new core, before it is fed (to set an observer); NULL: none */
+	void (*on_core)(struct cs_core *c, const void *arg);
+	const void *on_core_arg;
 };
 
 struct cs_session;
@@ -60,6 +66,8 @@ int cs_session_close(struct cs_session **s);
 unsigned int cs_session_ncpus(const struct cs_session *s);
 /* Set once SIGINT/SIGTERM/SIGHUP arrived. */
 bool cs_session_interrupted(void);
+/* That signal's number, 0 while none came. */
+int cs_session_signal(void);
 /* In a child about to exec: the priority concscope had before it raised its own. */
 void cs_restore_priority(void);
 

@@ -21,17 +21,21 @@
 #define CS_REPORT_I 0x080     /* idle: uninterruptible with TASK_NOLOAD */
 #define CS_REPORT_PREEMPT 0x100 /* TASK_REPORT_MAX: preempted while running */
 
-/* Per-thread states concscope accounts time to. */
+/*
+ * Per-thread states concscope accounts time to; the same numbers as the
+ * BPF side's enum cs_kstate (bpf/concscope.h), which keeps the same totals.
+ */
 enum cs_tstate {
 	CS_ST_RUNNING = 0,
-	CS_ST_READY = 1,  /* runnable, waiting for a CPU */
-	CS_ST_SLEEP = 2,  /* S, I, stopped, parked */
-	CS_ST_IO = 3,     /* D without TASK_NOLOAD */
-	CS_ST_LOCK = 4,   /* waiting for a lock (kernel or futex) */
-	CS_NACC = 5,      /* states above are accounted */
-	CS_ST_UNKNOWN = 5,
-	CS_ST_NEW = 6,    /* created, not yet woken */
-	CS_ST_DEAD = 7,
+	CS_ST_READY = 1,    /* runnable, waiting for a CPU */
+	CS_ST_SLEEP = 2,    /* S, I, stopped, parked */
+	CS_ST_IO = 3,       /* D without TASK_NOLOAD */
+	CS_ST_LOCK = 4,     /* waiting for a contended lock (kernel, futex mutex, the GIL) */
+	CS_ST_UNTRACED = 5, /* the kernel switched it in or out without the tracepoint */
+	CS_NACC = 6,        /* states above are accounted */
+	CS_ST_UNKNOWN = 6,  /* not yet known: its first event tells */
+	CS_ST_NEW = 7,      /* created, not yet woken */
+	CS_ST_DEAD = 8,
 };
 
 /*
@@ -53,8 +57,8 @@ enum cs_tstate cs_state_after_switch(unsigned int reported);
  */
 bool cs_switch_voluntary(bool preempt, unsigned int raw_state);
 
-/* One ftrace letter for a reported state ("R+" is written as '+'). */
-char cs_state_letter(unsigned int reported);
+/* The ftrace letter of index i of the blocked-by-letter totals (S D T t X Z P I). */
+char cs_letter_char(unsigned int i);
 
 /* concscope's state for a /proc/PID/stat state letter. */
 enum cs_tstate cs_state_from_proc(char letter);

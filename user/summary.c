@@ -3,7 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "groups.h"
+#include "render.h"
+#include "stacks.h"
 #include "summary.h"
+#include "findings_json.h"
 
 extern const char *const cs_syscall_names[];
 extern const size_t cs_syscall_count;
@@ -15,6 +19,30 @@ const char *cs_syscall_name(int nr)
 	if ((size_t)nr < cs_syscall_count && cs_syscall_names[nr])
 		return cs_syscall_names[nr];
 	return "?";
+}
+
+const char *cs_policy_name(unsigned int policy)
+{
+	static const char *const names[] = { "other", "fifo", "rr", "batch", "iso", "idle",
+					     "deadline" };
+
+	return policy < sizeof(names) / sizeof(names[0]) ? names[policy] : "?";
+}
+
+void cs_sched_mark(const struct cs_thread *t, char *buf, size_t len)
+{
+	static const char *const marks[] = { "", "FIFO", "RR", "BATCH", "ISO", "IDLE", "DL" };
+	const char *m = t->policy < sizeof(marks) / sizeof(marks[0]) ? marks[t->policy] : "?";
+
+	*buf = 0;
+	if (!t->sched_known)
+		return;
+	if (t->policy == 1 || t->policy == 2) /* FIFO, RR: their priority says it all */
+		snprintf(buf, len, "%s/%u", m, t->rt_priority);
+	else if (t->nice && t->policy != 6)
+		snprintf(buf, len, "%s%snice %d", m, *m ? " " : "", t->nice);
+	else
+		snprintf(buf, len, "%s", m);
 }
 
 bool cs_thread_present(const struct cs_thread *t)
@@ -39,6 +67,22 @@ static int by_pid_tid(const void *a, const void *b)
 	return x->first_ts < y->first_ts ? -1 : x->first_ts > y->first_ts;
 }
 
+/* A process's totals: its threads' counts, its parallelism over the window. */
+static void proc_totals(struct cs_proc_view *p, uint64_t dur)
+{
+	size_t i;
+
+	memset(&p->totals, 0, sizeof(p->totals));
+	for (i = 0; i < p->nthreads; i++) {
+		const struct cs_thread *t = p->threads[i];
+		struct cs_totals one = { .nvcsw = t->nvcsw, .nivcsw = t->nivcsw,
+					 .migrations = t->migrations, .wakeups = t->wakeups };
+
+		memcpy(one.ns, t->ns, sizeof(one.ns));
+		cs_totals_add(&p->totals, &one, dur);
+	}
+}
+
 int cs_view_build(struct cs_view *v, const struct cs_core *c)
 {
 	size_t i, n = cs_core_nthreads(c), k = 0;
@@ -53,7 +97,7 @@ int cs_view_build(struct cs_view *v, const struct cs_core *c)
 	for (i = 0; i < n; i++)
 		if (cs_thread_present(cs_core_thread(c, i)))
 			v->all[k++] = cs_core_thread(c, i);
-	v->nthreads = k;
+	v->nthreads = v->traced = k;
 	qsort(v->all, k, sizeof(*v->all), by_pid_tid);
 	for (i = 0; i < k; i++) {
 		const struct cs_thread *t = v->all[i];
@@ -64,11 +108,14 @@ int cs_view_build(struct cs_view *v, const struct cs_core *c)
 			p->pid = t->pid;
 			p->threads = &v->all[i];
 			p->comm = t->comm;
+			p->title = cs_core_title(c, t->pid);
 		}
 		if (t->tid == t->pid)
 			p->comm = t->comm;
 		p->nthreads++;
 	}
+	for (i = 0; i < v->nprocs; i++)
+		proc_totals(&v->procs[i], cs_core_duration(c));
 	return 0;
 }
 
@@ -79,15 +126,33 @@ void cs_view_free(struct cs_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
+void cs_core_shape(const struct cs_core *c, size_t *nprocs, size_t *nthreads)
+{
+	struct cs_view v;
+
+	*nprocs = *nthreads = 0;
+	if (cs_view_build(&v, c))
+		return;
+	*nprocs = v.nprocs;
+	*nthreads = v.nthreads;
+	cs_view_free(&v);
+}
+
 /* The keys a thread and the totals share: time in each state and the counts. */
-static void counts_json(struct cs_jsonw *w, const uint64_t ns[CS_NACC], uint64_t nvcsw,
-			uint64_t nivcsw, uint64_t migrations, uint64_t wakeups)
+void cs_json_state_ns(struct cs_jsonw *w, const uint64_t ns[CS_NACC])
 {
 	cs_json_ku64(w, "running_ns", ns[CS_ST_RUNNING]);
 	cs_json_ku64(w, "ready_ns", ns[CS_ST_READY]);
 	cs_json_ku64(w, "sleep_ns", ns[CS_ST_SLEEP]);
 	cs_json_ku64(w, "io_ns", ns[CS_ST_IO]);
 	cs_json_ku64(w, "lock_ns", ns[CS_ST_LOCK]);
+	cs_json_ku64(w, "untraced_ns", ns[CS_ST_UNTRACED]);
+}
+
+static void counts_json(struct cs_jsonw *w, const uint64_t ns[CS_NACC], uint64_t nvcsw,
+			uint64_t nivcsw, uint64_t migrations, uint64_t wakeups)
+{
+	cs_json_state_ns(w, ns);
 	cs_json_ku64(w, "voluntary_switches", nvcsw);
 	cs_json_ku64(w, "involuntary_switches", nivcsw);
 	cs_json_ku64(w, "migrations", migrations);
@@ -103,6 +168,38 @@ void cs_totals_json(struct cs_jsonw *w, const struct cs_totals *t)
 	cs_json_obj_end(w);
 }
 
+/* The blocked time by the state letter the switch-out reported (S, D, I, ...). */
+static void letters_json(struct cs_jsonw *w, const uint64_t ns[CS_NLETTERS])
+{
+	unsigned int i;
+	char key[2] = "";
+
+	cs_json_key(w, "blocked_ns_by_state");
+	cs_json_obj_begin(w);
+	for (i = 0; i < CS_NLETTERS; i++) {
+		key[0] = cs_letter_char(i);
+		if (ns[i] || key[0] == 'S' || key[0] == 'D')
+			cs_json_ku64(w, key, ns[i]);
+	}
+	cs_json_obj_end(w);
+}
+
+const char *cs_waker_label(const struct cs_core *c, uint64_t key, bool *is_task)
+{
+	const char *name;
+
+	*is_task = false;
+	if (key >= CS_WAKER_IRQ_BASE) {
+		name = cs_core_wake_source(c, (uint32_t)(key - CS_WAKER_IRQ_BASE));
+		return name ? name : "irq";
+	}
+	if (!key)
+		return "idle";
+	*is_task = true;
+	name = cs_core_comm(c, (uint32_t)key);
+	return name ? name : "?";
+}
+
 static void topk_json(struct cs_jsonw *w, const struct cs_core *c, const char *key,
 		      const struct cs_topk *tk, bool with_ns, const char *zero)
 {
@@ -112,11 +209,15 @@ static void topk_json(struct cs_jsonw *w, const struct cs_core *c, const char *k
 	cs_json_key(w, key);
 	cs_json_arr_begin(w);
 	for (i = 0; i < n; i++) {
-		const char *comm = cs_core_comm(c, (uint32_t)e[i].key);
+		bool task;
+		const char *label = cs_waker_label(c, e[i].key, &task);
 
 		cs_json_obj_begin(w);
-		cs_json_ku64(w, "tid", e[i].key);
-		cs_json_kstr(w, "comm", e[i].key == 0 ? zero : comm ? comm : "?");
+		cs_json_ku64(w, "tid", task ? e[i].key : 0);
+		if (e[i].key >= CS_WAKER_IRQ_BASE)
+			cs_json_kstr(w, "source", label);
+		else
+			cs_json_kstr(w, "comm", e[i].key == 0 ? zero : label);
 		cs_json_ku64(w, "count", e[i].count);
 		if (with_ns)
 			cs_json_ku64(w, "ns", e[i].ns);
@@ -144,9 +245,27 @@ static void thread_json(struct cs_jsonw *w, const struct cs_core *c, const struc
 	cs_json_obj_begin(w);
 	cs_json_ku64(w, "tid", t->tid);
 	cs_json_kstr(w, "comm", t->comm);
+	if (t->sched_known) {
+		cs_json_kstr(w, "policy", cs_policy_name(t->policy));
+		cs_json_ki64(w, "nice", t->nice);
+		if (t->policy == 1 || t->policy == 2)
+			cs_json_ku64(w, "rt_priority", t->rt_priority);
+		cs_json_kstr(w, "cgroup", t->cgroup);
+	}
 	counts_json(w, t->ns, t->nvcsw, t->nivcsw, t->migrations, t->wakeups);
+	letters_json(w, t->blocked_ns);
 	cs_json_ku64(w, "untraced_switches", t->untraced);
-	cs_json_ku64(w, "untraced_ns", t->untraced_ns);
+	if (t->kernel_figures) {
+		cs_json_ku64(w, "cpu_time_ns", t->cpu_ns);
+		cs_json_ku64(w, "run_delay_ns", t->run_delay_ns);
+	}
+	cs_json_kstr(w, "totals_from", t->kernel_totals ? "kernel" : "events");
+	cs_json_key(w, "from_events");
+	cs_json_obj_begin(w);
+	counts_json(w, t->events.ns, t->events.nvcsw, t->events.nivcsw, t->events.migrations,
+		    t->events.wakeups);
+	letters_json(w, t->events.blocked_ns);
+	cs_json_obj_end(w);
 	cs_json_key(w, "sched_latency_ns");
 	cs_json_obj_begin(w);
 	cs_json_ku64(w, "count", t->lat.count);
@@ -182,20 +301,9 @@ static void thread_json(struct cs_jsonw *w, const struct cs_core *c, const struc
 	cs_json_arr_end(w);
 	topk_json(w, c, "wakers", &t->wakers, false, "(idle/irq)");
 	topk_json(w, c, "cpu_held_by", &t->holders, true, "(idle)");
+	cs_thread_more_json(w, c, t);
+	cs_stacks_thread_json(w, c, t);
 	cs_json_obj_end(w);
-}
-
-const char *cs_releaser_reason(uint64_t key)
-{
-	switch (key) {
-	case CS_REL_TIMEOUT: return "timeout";
-	case CS_REL_SIGNAL: return "signal";
-	case CS_REL_UNKNOWN: return "unknown";
-	case CS_REL_SPUN: return "spun";
-	case CS_REL_UNFINISHED: return "still waiting";
-	case CS_REL_ERROR: return "error";
-	default: return NULL;
-	}
 }
 
 const char *cs_lock_label(const struct cs_lockstat *l, char *buf, size_t len)
@@ -216,7 +324,8 @@ static int by_wait_desc(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-size_t cs_locks_sorted(const struct cs_core *c, const struct cs_lockstat ***out)
+size_t cs_locks_sorted(const struct cs_core *c, const struct cs_lockstat ***out,
+		       bool contended_only)
 {
 	size_t i, n = 0, all = cs_core_nlocks(c);
 	const struct cs_lockstat **v = calloc(all ? all : 1, sizeof(*v));
@@ -224,9 +333,12 @@ size_t cs_locks_sorted(const struct cs_core *c, const struct cs_lockstat ***out)
 	*out = v;
 	if (!v)
 		return 0;
-	for (i = 0; i < all; i++)
-		if (cs_core_lock(c, i)->waits)
-			v[n++] = cs_core_lock(c, i);
+	for (i = 0; i < all; i++) {
+		const struct cs_lockstat *l = cs_core_lock(c, i);
+
+		if (l->waits && (l->contended || !contended_only))
+			v[n++] = l;
+	}
 	qsort(v, n, sizeof(*v), by_wait_desc);
 	return n;
 }
@@ -234,7 +346,7 @@ size_t cs_locks_sorted(const struct cs_core *c, const struct cs_lockstat ***out)
 void cs_locks_json(struct cs_jsonw *w, const struct cs_core *c)
 {
 	const struct cs_lockstat **v;
-	size_t i, n = cs_locks_sorted(c, &v);
+	size_t i, n = cs_locks_sorted(c, &v, false);
 	unsigned int j, k;
 
 	cs_json_key(w, "locks");
@@ -246,11 +358,18 @@ void cs_locks_json(struct cs_jsonw *w, const struct cs_core *c)
 		cs_json_obj_begin(w);
 		lock_ident_json(w, l);
 		cs_json_kstr(w, "space", l->space == CS_SPACE_KERNEL ? "kernel" : "user");
-		if (l->space == CS_SPACE_USER)
+		cs_json_kbool(w, "contention", l->contended);
+		if (l->space == CS_SPACE_USER) { /* the process it is in */
+			const char *comm = cs_core_comm(c, l->pid);
+
 			cs_json_ku64(w, "pid", l->pid);
+			if (comm)
+				cs_json_kstr(w, "comm", comm);
+		}
 		cs_json_ku64(w, "waits", l->waits);
 		cs_json_ku64(w, "wait_ns", l->wait_ns);
 		cs_json_ku64(w, "max_wait_ns", l->max_wait_ns);
+		cs_json_ku64(w, "holder_preempted_ns", l->holder_preempted_ns);
 		if (l->attempts) /* seen only with --futex-syscalls */
 			cs_json_ku64(w, "attempts", l->attempts);
 		cs_json_key(w, "waiters");
@@ -272,10 +391,152 @@ void cs_locks_json(struct cs_jsonw *w, const struct cs_core *c)
 			cs_json_obj_end(w);
 		}
 		cs_json_arr_end(w);
+		cs_stacks_lock_json(w, c, (size_t)(l - cs_core_lock(c, 0)));
 		cs_json_obj_end(w);
 	}
 	cs_json_arr_end(w);
 	free(v);
+}
+
+/* A CSV field: quoted when it holds a comma, a quote, a line break or an edge space. */
+static void csv_str(FILE *f, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!strpbrk(s, ",\"\r\n") && (!n || (s[0] != ' ' && s[n - 1] != ' '))) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void csv_thread(FILE *f, const struct cs_core *c, const struct cs_thread *t)
+{
+	const char *title = cs_core_title(c, t->pid);
+	unsigned int s;
+	static const unsigned int order[] = { CS_ST_RUNNING, CS_ST_READY, CS_ST_SLEEP, CS_ST_IO,
+					      CS_ST_LOCK, CS_ST_UNTRACED };
+
+	fprintf(f, "%u,%u,", t->pid, t->tid);
+	csv_str(f, t->comm);
+	fputc(',', f);
+	csv_str(f, title ? title : "");
+	for (s = 0; s < sizeof(order) / sizeof(order[0]); s++)
+		fprintf(f, ",%llu", (unsigned long long)t->ns[order[s]]);
+	fprintf(f, ",%llu,%llu,%llu,%llu,", (unsigned long long)t->nvcsw,
+		(unsigned long long)t->nivcsw, (unsigned long long)t->migrations,
+		(unsigned long long)t->wakeups);
+	if (t->sched_known) {
+		fprintf(f, "%s,%d,", cs_policy_name(t->policy), t->nice);
+		if (t->policy == 1 || t->policy == 2)
+			fprintf(f, "%u", t->rt_priority);
+		fputc(',', f);
+		csv_str(f, t->cgroup);
+	} else {
+		fputs(",,,", f);
+	}
+	fputc('\n', f);
+}
+
+void cs_summary_csv(FILE *f, const struct cs_core *c, const char *model, const char *work,
+		    bool header)
+{
+	struct cs_view v;
+	size_t i;
+
+	if (header)
+		fprintf(f, "%spid,tid,comm,title,running_ns,ready_ns,sleep_ns,io_ns,lock_ns,"
+			   "untraced_ns,voluntary_switches,involuntary_switches,migrations,wakeups,"
+			   "policy,nice,rt_priority,cgroup\n", model ? "model,work," : "");
+	if (cs_view_build(&v, c))
+		return;
+	for (i = 0; i < v.nthreads; i++) {
+		if (model)
+			fprintf(f, "%s,%s,", model, work);
+		csv_thread(f, c, v.all[i]);
+	}
+	cs_view_free(&v);
+}
+
+/* The tracer's own facts: its ring's lock, what did not fit its tables. */
+static void tracer_json(struct cs_jsonw *w, const struct cs_core *c)
+{
+	const struct cs_tracer_fact *f;
+	size_t i, n = cs_core_tracer_facts(c, &f);
+	char hex[32];
+
+	cs_json_key(w, "tracer");
+	cs_json_obj_begin(w);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(f[i].name, "own_lock")) {
+			snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)f[i].value);
+			cs_json_kstr(w, f[i].name, hex);
+		} else if (!strcmp(f[i].name, "python_frames") || !strcmp(f[i].name, "python_layout") ||
+			   !strcmp(f[i].name, "python_unsupported")) { /* versions: "3.11.2" */
+			cs_fmt_pyversion(hex, sizeof(hex), f[i].value);
+			cs_json_kstr(w, f[i].name, hex);
+		} else {
+			cs_json_ku64(w, f[i].name, f[i].value);
+		}
+	}
+	cs_json_obj_end(w);
+}
+
+/* Where events were lost, and what is partial because of it. */
+static void loss_json(struct cs_jsonw *w, const struct cs_core *c)
+{
+	const struct cs_core_stats *st = cs_core_stats(c);
+	const struct cs_loss_window *lw;
+	size_t i, n = cs_core_loss_windows(c, &lw);
+	unsigned int cpu;
+	char key[16];
+
+	cs_json_key(w, "lost_events_by_cpu");
+	cs_json_obj_begin(w);
+	for (cpu = 0; cpu <= cs_core_ncpus(c); cpu++) {
+		if (!cs_core_lost_on(c, cpu))
+			continue;
+		snprintf(key, sizeof(key), "%u", cpu);
+		cs_json_ku64(w, key, cs_core_lost_on(c, cpu));
+	}
+	if (cs_core_lost_on(c, 0xffff))
+		cs_json_ku64(w, "other", cs_core_lost_on(c, 0xffff));
+	cs_json_obj_end(w);
+	cs_json_key(w, "loss_windows");
+	cs_json_arr_begin(w);
+	for (i = 0; i < n; i++) {
+		cs_json_obj_begin(w);
+		if (lw[i].cpu == 0xffff)
+			cs_json_kstr(w, "cpu", "other");
+		else
+			cs_json_ku64(w, "cpu", lw[i].cpu);
+		cs_json_ku64(w, "first_ns", lw[i].first);
+		cs_json_ku64(w, "last_ns", lw[i].last);
+		cs_json_ku64(w, "count", lw[i].count);
+		cs_json_obj_end(w);
+	}
+	cs_json_arr_end(w);
+	cs_json_key(w, "partial");
+	cs_json_obj_begin(w);
+	cs_json_kbool(w, "timeline", st->lost_events > 0);
+	cs_json_kbool(w, "details", st->lost_events > 0);
+	cs_json_kdouble(w, "lost_share", st->lost_events ?
+			(double)st->lost_events / (double)(st->lost_events + st->events) : 0);
+	cs_json_ku64(w, "exact_thread_totals", st->kernel_totals);
+	cs_json_obj_end(w);
+	tracer_json(w, c);
+	cs_json_key(w, "dropped");
+	cs_json_obj_begin(w);
+	cs_json_ku64(w, "late_events", st->late_events);
+	cs_json_ku64(w, "locks_over_table", st->locks_dropped);
+	cs_json_ku64(w, "unknown_kinds", st->unknown_kind);
+	cs_json_obj_end(w);
 }
 
 void cs_summary_json(struct cs_jsonw *w, const struct cs_core *c, unsigned int ncpus)
@@ -290,9 +551,23 @@ void cs_summary_json(struct cs_jsonw *w, const struct cs_core *c, unsigned int n
 	cs_json_ku64(w, "ncpus", ncpus);
 	cs_json_ku64(w, "events", st->events);
 	cs_json_ku64(w, "lost_events", st->lost_events);
+	loss_json(w, c);
 	cs_json_ku64(w, "late_events", st->late_events);
 	cs_json_ku64(w, "chain_breaks", st->chain_breaks);
 	cs_totals_json(w, &tot);
+	cs_profile_json(w, c, ncpus);
+	cs_other_cpu_json(w, c);
+	cs_system_json(w, c);
+	{
+		struct cs_findings_cfg fc = { .ncpus = ncpus };
+		struct cs_findings *fs = malloc(sizeof(*fs));
+
+		if (fs) {
+			cs_findings_compute(fs, c, &fc);
+			cs_findings_json(w, c, fs);
+			free(fs);
+		}
+	}
 	cs_json_key(w, "processes");
 	cs_json_arr_begin(w);
 	if (!cs_view_build(&v, c)) {
@@ -302,6 +577,10 @@ void cs_summary_json(struct cs_jsonw *w, const struct cs_core *c, unsigned int n
 			cs_json_obj_begin(w);
 			cs_json_ku64(w, "pid", p->pid);
 			cs_json_kstr(w, "comm", p->comm);
+			if (p->title)
+				cs_json_kstr(w, "title", p->title);
+			cs_totals_json(w, &p->totals);
+			cs_proc_profile_json(w, c, p->pid, ncpus);
 			cs_json_key(w, "threads");
 			cs_json_arr_begin(w);
 			for (j = 0; j < p->nthreads; j++)
@@ -312,5 +591,7 @@ void cs_summary_json(struct cs_jsonw *w, const struct cs_core *c, unsigned int n
 		cs_view_free(&v);
 	}
 	cs_json_arr_end(w);
+	cs_groups_json(w, c);
 	cs_locks_json(w, c);
+	cs_stacks_json(w, c);
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "hashmap.h"
 #include "symbols.h"
 
 struct sym {
@@ -45,6 +47,7 @@ struct cs_symcache {
 	size_t nfiles;
 	struct pid_maps *procs;
 	size_t nprocs;
+	struct cs_hmap procidx; /* pid -> index in procs */
 	struct sym *ksyms;
 	size_t nksyms;
 	bool kloaded;
@@ -89,6 +92,7 @@ void cs_symcache_free(struct cs_symcache **scp)
 	for (i = 0; i < sc->nprocs; i++)
 		free_maps(&sc->procs[i]);
 	free(sc->procs);
+	cs_hmap_free(&sc->procidx);
 	free_syms(sc->ksyms, sc->nksyms);
 	free(sc);
 	*scp = NULL;
@@ -327,12 +331,9 @@ static int read_maps(pid_t pid, struct pid_maps *pm)
 
 static struct pid_maps *cached_maps(struct cs_symcache *sc, pid_t pid)
 {
-	size_t i;
+	const uint32_t *i = cs_hmap_get(&sc->procidx, (uint32_t)pid, 0);
 
-	for (i = 0; i < sc->nprocs; i++)
-		if (sc->procs[i].pid == pid)
-			return &sc->procs[i];
-	return NULL;
+	return i ? &sc->procs[*i] : NULL;
 }
 
 int cs_sym_remember(struct cs_symcache *sc, pid_t pid)
@@ -349,7 +350,9 @@ int cs_sym_remember(struct cs_symcache *sc, pid_t pid)
 		return 0;
 	}
 	p = realloc(sc->procs, (sc->nprocs + 1) * sizeof(*sc->procs));
-	if (!p) {
+	if (!p || cs_hmap_put(&sc->procidx, (uint32_t)pid, 0, (uint32_t)sc->nprocs)) {
+		if (p)
+			sc->procs = p;
 		free_maps(&pm);
 		return -ENOMEM;
 	}
@@ -358,39 +361,180 @@ int cs_sym_remember(struct cs_symcache *sc, pid_t pid)
 	return 0;
 }
 
-static int name_in(struct cs_symcache *sc, const struct pid_maps *pm, uint64_t addr, char *out,
-		   size_t len)
+/* "comm/tid" of a thread of pid, as /proc says now ("thread tid" once it is gone). */
+static void thread_label(pid_t pid, pid_t tid, char *out, size_t len)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = 0;
+		fclose(f);
+	}
+	if (*comm)
+		snprintf(out, len, "%s/%d", comm, tid);
+	else /* gone */
+		snprintf(out, len, "thread %d", tid);
+}
+
+/*
+ * A mapping that is not an ELF file, in words: the heap, the main thread's
+ * stack, shared memory (anonymous, POSIX, memfd, System V); else the
+ * file's name. off is the address's offset in the mapping (or file).
+ */
+static void describe_region(pid_t pid, const char *file, uint64_t off, char *out, size_t len)
+{
+	const char *base = strrchr(file, '/');
+	char who[48];
+	unsigned int key;
+
+	base = base ? base + 1 : file;
+	if (!strcmp(file, "[heap]")) {
+		snprintf(out, len, "heap+0x%" PRIx64, off);
+	} else if (!strcmp(file, "[stack]")) {
+		thread_label(pid, pid, who, sizeof(who));
+		snprintf(out, len, "stack of %s", who);
+	} else if (!strncmp(file, "/dev/zero", 9)) { /* MAP_SHARED | MAP_ANONYMOUS */
+		snprintf(out, len, "shared memory+0x%" PRIx64, off);
+	} else if (sscanf(file, "/SYSV%x", &key) == 1) {
+		snprintf(out, len, "SysV shared memory 0x%08x+0x%" PRIx64, key, off);
+	} else if (!strncmp(file, "/memfd:", 7) || !strncmp(file, "/dev/shm/", 9)) {
+		snprintf(out, len, "shared memory %.*s+0x%" PRIx64,
+			 (int)strcspn(file[1] == 'm' ? file + 1 : base, " "),
+			 file[1] == 'm' ? file + 1 : base, off);
+	} else if (!strncmp(file, "[anon:", 6)) {
+		snprintf(out, len, "%.*s+0x%" PRIx64, (int)strcspn(file + 6, "]"), file + 6, off);
+	} else {
+		snprintf(out, len, "%s+0x%" PRIx64, base, off);
+	}
+}
+
+static int name_in(struct cs_symcache *sc, const struct pid_maps *pm, pid_t pid, uint64_t addr,
+		   char *out, size_t len)
 {
 	size_t i;
 
 	for (i = 0; pm && i < pm->n; i++) {
 		const struct map_ent *e = &pm->m[i];
-		const char *base;
 
 		if (addr < e->start || addr >= e->end)
 			continue;
-		if (!cs_sym_elf(sc, e->file, addr - e->start + e->off, out, len))
+		if (e->file[0] == '/' && !cs_sym_elf(sc, e->file, addr - e->start + e->off, out, len))
 			return 0;
-		base = strrchr(e->file, '/');
-		snprintf(out, len, "%s+0x%llx", base ? base + 1 : e->file,
-			 (unsigned long long)(addr - e->start + e->off));
+		describe_region(pid, e->file, addr - e->start + e->off, out, len);
 		return -ENOENT;
 	}
 	return -ESRCH;
 }
 
-int cs_sym_user(struct cs_symcache *sc, pid_t pid, uint64_t addr, char *out, size_t len)
+/* The unnamed mapping of pid that holds addr: [*start, *end); 0 or -ENOENT. */
+static int anon_mapping(pid_t pid, uint64_t addr, uint64_t *start, uint64_t *end)
 {
+	char path[64], line[512];
+	int ret = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -ENOENT;
+	while (ret && fgets(line, sizeof(line), f)) {
+		unsigned long long a, b;
+		int name = 0;
+
+		if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &a, &b, &name) < 2)
+			continue;
+		if (addr >= a && addr < b && (!name || line[name] == '\n' || !line[name])) {
+			*start = a;
+			*end = b;
+			ret = 0;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* The stack pointer of a thread blocked in a system call (/proc/.../syscall), or 0. */
+static uint64_t blocked_sp(pid_t pid, const char *tid)
+{
+	char path[320], buf[256];
+	unsigned long long v[9];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/syscall", pid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f))
+		n = sscanf(buf, "%llx %llx %llx %llx %llx %llx %llx %llx %llx", &v[0], &v[1], &v[2],
+			   &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]);
+	fclose(f);
+	return n == 9 ? v[7] : 0;
+}
+
+#define STACK_SCAN 256 /* threads whose stack pointers are looked at */
+
+/*
+ * Whose stack an unnamed mapping is: the thread hint_tid names, a thread of
+ * pid whose tid the waiter expects in the word (pthread_join waits on the
+ * tid in the joined thread's descriptor, which glibc puts at the top of its
+ * stack; the thread may be gone by now, and its mapping merged with the
+ * next); else a blocked thread whose stack pointer is in it.
+ */
+static int stack_owner(pid_t pid, uint64_t start, uint64_t end, uint32_t hint_tid, char *out,
+		       size_t len)
+{
+	char path[64], who[48];
+	struct dirent *de;
+	int n = 0, found = (int)hint_tid;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = found ? NULL : opendir(path);
+	while (d && !found && n < STACK_SCAN && (de = readdir(d))) {
+		uint64_t sp;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		n++;
+		sp = blocked_sp(pid, de->d_name);
+		if (sp >= start && sp < end)
+			found = atoi(de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (!found)
+		return -ENOENT;
+	thread_label(pid, found, who, sizeof(who));
+	snprintf(out, len, "stack of %s", who);
+	return 0;
+}
+
+int cs_sym_user(struct cs_symcache *sc, pid_t pid, uint64_t addr, uint32_t hint_tid, char *out,
+		size_t len)
+{
+	uint64_t start, end;
 	int ret;
 
 	snprintf(out, len, "0x%" PRIx64, addr);
-	ret = name_in(sc, cached_maps(sc, pid), addr, out, len);
+	ret = name_in(sc, cached_maps(sc, pid), pid, addr, out, len);
 	if (ret != -ESRCH)
 		return ret;
 	/* not in what we knew: read the mappings again while the process lives */
 	if (cs_sym_remember(sc, pid))
 		return -ESRCH;
-	return name_in(sc, cached_maps(sc, pid), addr, out, len);
+	ret = name_in(sc, cached_maps(sc, pid), pid, addr, out, len);
+	if (ret != -ESRCH)
+		return ret;
+	/* an unnamed mapping: a thread's stack, when one can be told */
+	if (!anon_mapping(pid, addr, &start, &end) &&
+	    !stack_owner(pid, start, end, hint_tid, out, len))
+		return -ENOENT;
+	return -ESRCH;
 }
 
 static void load_kallsyms(struct cs_symcache *sc)
@@ -437,7 +581,8 @@ static bool lock_internal(const char *name)
 		"_raw_", "__raw_", "queued_", "__pv_queued", "native_queued", "do_raw_",
 		"rwsem_", "down_", "__down", "up_", "mutex_", "__mutex", "rt_mutex", "__rt_mutex",
 		"percpu_down", "__percpu_down", "osq_", "rt_spin", "rt_read", "rt_write",
-		"_einittext", "bpf_",
+		"_einittext", "bpf_", "__bpf_", "__traceiter_", "__probestub_", "trace_contention",
+		"resilient_queued", "res_spin", "__s_bpf_",
 	};
 	size_t i;
 
@@ -465,4 +610,105 @@ void cs_sym_kernel_lock(struct cs_symcache *sc, const uint64_t *stack, unsigned 
 		snprintf(out, len, "lock in %s", caller);
 	else
 		snprintf(out, len, "kernel lock");
+}
+
+/* Where a symbol of an ELF file that pid maps sits in pid's memory. */
+int cs_sym_address(struct cs_symcache *sc, pid_t pid, const char *path, const char *name,
+		   uint64_t *addr)
+{
+	struct elf_syms *f = get_file(sc, path);
+	const struct pid_maps *pm;
+	uint64_t vaddr = 0, off = 0;
+	size_t i;
+
+	if (!f)
+		return -ENOMEM;
+	for (i = 0; i < f->n && strcmp(f->syms[i].name, name); i++)
+		;
+	if (i == f->n)
+		return -ENOENT;
+	vaddr = f->syms[i].addr;
+	for (i = 0; i < f->nsegs; i++) /* the segment holding it, in the file */
+		if (vaddr >= f->segs[i].vaddr && vaddr - f->segs[i].vaddr < f->segs[i].filesz)
+			off = vaddr - f->segs[i].vaddr + f->segs[i].off;
+	if (!off || (!cached_maps(sc, pid) && cs_sym_remember(sc, pid)))
+		return -ENOENT;
+	pm = cached_maps(sc, pid);
+	for (i = 0; pm && i < pm->n; i++) {
+		const struct map_ent *e = &pm->m[i];
+
+		if (!strcmp(e->file, path) && off >= e->off && off - e->off < e->end - e->start) {
+			*addr = e->start + off - e->off;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Kernel functions that only pass a wake-up on: the source is further down. */
+static bool wake_plumbing(const char *name)
+{
+	static const char *const prefixes[] = {
+		"try_to_wake_up", "wake_up_", "__wake_up", "autoremove_wake", "default_wake",
+		"woken_wake", "wake_page", "pollwake", "ep_poll_callback", "ep_autoremove",
+		"complete", "swake_up", "__queue_work", "queue_work", "insert_work",
+		"__flush", "irq_exit", "handle_softirqs", "__irq_exit", "sysvec_", "asm_",
+		"__do_softirq", "do_softirq", "__sysvec", "ttwu_", "sched_ttwu", "__bpf_", "bpf_",
+		"__traceiter_",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+/* What kind of source a kernel function stands for. */
+static const char *wake_kind(const char *name)
+{
+	static const struct { const char *prefix, *kind; } kinds[] = {
+		{ "hrtimer_wakeup", "timer" }, { "it_real_fn", "timer (itimer)" },
+		{ "process_timeout", "timer" }, { "call_timer_fn", "timer" },
+		{ "__hrtimer_run_queues", "timer" }, { "posix_timer_fn", "timer (posix)" },
+		{ "timerfd_tmrproc", "timer (timerfd)" }, { "alarmtimer", "timer (alarm)" },
+		{ "net_rx_action", "network" }, { "sock_def_readable", "network" },
+		{ "tcp_", "network" }, { "udp_", "network" }, { "unix_", "socket" },
+		{ "blk_mq_", "disk I/O" }, { "bio_endio", "disk I/O" }, { "end_buffer", "disk I/O" },
+		{ "rcu_", "rcu" }, { "irq_work", "irq work" }, { "tty_", "terminal" },
+		{ "n_tty", "terminal" }, { "vp_", "virtio" }, { "vring_", "virtio" },
+		{ "signal_wake_up", "signal" }, { "complete_signal", "signal" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strncmp(name, kinds[i].prefix, strlen(kinds[i].prefix)))
+			return kinds[i].kind;
+	return NULL;
+}
+
+void cs_sym_wake_source(struct cs_symcache *sc, const uint64_t *ips, unsigned int n,
+			unsigned int flags, char *out, size_t len)
+{
+	const char *ctx = flags & 0x20 ? "nmi" : flags & 0x08 ? "irq" : "softirq";
+	const char *first = NULL, *kind;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		const char *name = cs_sym_kernel(sc, ips[i], NULL);
+
+		if (!name)
+			continue;
+		kind = wake_kind(name);
+		if (kind) {
+			snprintf(out, len, "%s", kind);
+			return;
+		}
+		if (!first && !wake_plumbing(name))
+			first = name;
+	}
+	if (first)
+		snprintf(out, len, "%s: %s", ctx, first);
+	else
+		snprintf(out, len, "%s", ctx);
 }

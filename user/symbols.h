@@ -17,8 +17,17 @@ struct cs_symcache;
 struct cs_symcache *cs_symcache_new(void);
 void cs_symcache_free(struct cs_symcache **sc);
 
-/* "symbol+0xoff", "file+0xoff", "[heap]+0xoff" or "0xaddr"; 0 if resolved to a symbol. */
-int cs_sym_user(struct cs_symcache *sc, pid_t pid, uint64_t addr, char *out, size_t len);
+/*
+ * A user address of pid, named: "symbol+0xoff" (an ELF file's symbol);
+ * else its mapping in words: "heap+0xoff", "stack of comm/tid" (the main
+ * thread's; in an unnamed mapping, hint_tid's, a thread of pid whose tid the
+ * waiter expects there, as a join does, else a blocked thread's whose stack
+ * pointer is in it), "shared memory+0xoff" (anonymous), "shared memory NAME+0xoff"
+ * (memfd, /dev/shm), "SysV shared memory 0xKEY+0xoff", "file+0xoff"; else
+ * "0xaddr". 0 if resolved to a symbol.
+ */
+int cs_sym_user(struct cs_symcache *sc, pid_t pid, uint64_t addr, uint32_t hint_tid, char *out,
+		size_t len);
 
 /*
  * Read and keep PID's file mappings now (at exec, at attach), so that its
@@ -36,6 +45,18 @@ const char *cs_sym_kernel(struct cs_symcache *sc, uint64_t ip, uint64_t *off);
  */
 void cs_sym_kernel_lock(struct cs_symcache *sc, const uint64_t *stack, unsigned int n,
 			int mmap_lock, char *out, size_t len);
+
+/* Where symbol `name` of the ELF file at path sits in pid's memory; 0 or -errno. */
+int cs_sym_address(struct cs_symcache *sc, pid_t pid, const char *path, const char *name,
+		   uint64_t *addr);
+
+/*
+ * Name the source of a wake-up run from an interrupt, from its kernel
+ * stack: "timer", "network", "disk I/O", ..., else "irq: <function>"
+ * (flags: the waking's CS_WKF_* interrupt bits).
+ */
+void cs_sym_wake_source(struct cs_symcache *sc, const uint64_t *ips, unsigned int n,
+			unsigned int flags, char *out, size_t len);
 
 /* Look up an address in an ELF file's symbols (exposed for tests). */
 int cs_sym_elf(struct cs_symcache *sc, const char *path, uint64_t file_off, char *out,

@@ -323,7 +323,12 @@ static long parse_num(const char *s, long min, long max, const char *what)
 	return v;
 }
 
-int main(int argc, char **argv)
+struct opts {
+	long latency_ms, port;
+	int ignore_stdin;
+};
+
+static void parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option opts[] = {
 		{ "latency-ms", required_argument, NULL, 'l' },
@@ -332,29 +337,24 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t salen = sizeof(sa);
-	long latency_ms = 10, port = 0;
-	int ignore_stdin = 0, stdin_closed = 0, lfd, sfd, one = 1, c;
-	struct epoll_event evs[64];
-	sigset_t sigs;
+	int c;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
-			latency_ms = parse_num(optarg, 5, 60000,
-					       "--latency-ms must be in 5..60000");
+			o->latency_ms = parse_num(optarg, 5, 60000,
+						  "--latency-ms must be in 5..60000");
 			break;
 		case 'p':
-			port = parse_num(optarg, 0, 65535, "--port must be in 0..65535");
+			o->port = parse_num(optarg, 0, 65535, "--port must be in 0..65535");
 			break;
 		case 'i':
-			ignore_stdin = 1;
+			o->ignore_stdin = 1;
 			break;
 		case 'h':
 			usage();
-			return 0;
+			exit(0);
 		case ':':
 			bad_usage("option needs a value", argv[optind - 1]);
 		default:
@@ -363,21 +363,19 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		bad_usage("unexpected argument", argv[optind]);
-	latency_ns = (uint64_t)latency_ms * 1000000ULL;
+}
 
-	/* no stdin at all: put /dev/null there so no socket becomes fd 0 */
-	if (fcntl(STDIN_FILENO, F_GETFD) < 0 && errno == EBADF) {
-		stdin_closed = 1;
-		if (open("/dev/null", O_RDONLY) != STDIN_FILENO)
-			die("open /dev/null");
-	}
+/*
+ * SIGTERM/SIGINT through a signalfd; a dead client must not kill us.
+ * A SIGINT ignored by whoever started us stays ignored (a blocked
+ * signal would reach the signalfd even so): a parent that keeps ^C
+ * for itself stops us with SIGTERM or by closing our stdin.
+ */
+static int signals_fd(void)
+{
+	sigset_t sigs;
+	int sfd;
 
-	/*
-	 * SIGTERM/SIGINT through a signalfd; a dead client must not kill us.
-	 * A SIGINT ignored by whoever started us stays ignored (a blocked
-	 * signal would reach the signalfd even so): a parent that keeps ^C
-	 * for itself stops us with SIGTERM or by closing our stdin.
-	 */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -390,13 +388,15 @@ int main(int argc, char **argv)
 	sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd < 0)
 		die("signalfd");
+	return sfd;
+}
 
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (ep < 0)
-		die("epoll_create1");
-	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (timer_fd < 0)
-		die("timerfd_create");
+/* A listening socket on 127.0.0.1:port (0: the kernel picks); *bound gets the port. */
+static int listen_loopback(long port, unsigned int *bound)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t salen = sizeof(sa);
+	int lfd, one = 1;
 
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (lfd < 0)
@@ -410,27 +410,61 @@ int main(int argc, char **argv)
 		die("listen");
 	if (getsockname(lfd, (struct sockaddr *)&sa, &salen) < 0)
 		die("getsockname");
+	*bound = ntohs(sa.sin_port);
+	return lfd;
+}
 
-	watch(lfd, TAG_LISTEN, EPOLLIN, EPOLL_CTL_ADD);
-	watch(timer_fd, TAG_TIMER, EPOLLIN, EPOLL_CTL_ADD);
-	watch(sfd, TAG_SIGNAL, EPOLLIN, EPOLL_CTL_ADD);
-	/*
-	 * A terminal is not watched: reading it from a background job would
-	 * stop us (SIGTTIN), and in the foreground ^C does the job.
-	 */
-	if (!ignore_stdin && !stdin_closed && !isatty(STDIN_FILENO)) {
-		struct epoll_event ev = { .events = EPOLLIN,
-					  .data.u64 = (uint64_t)(int64_t)TAG_STDIN };
+/*
+ * Standard input, watched for its end unless told not to. A terminal is
+ * not watched: reading it from a background job would stop us (SIGTTIN),
+ * and in the foreground ^C does the job.
+ */
+static void watch_stdin(int stdin_closed)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)(int64_t)TAG_STDIN };
 
-		/* EPERM: stdin cannot be polled (/dev/null, a regular file) */
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev) < 0 &&
-		    errno != EPERM)
-			die("epoll_ctl stdin");
+	if (stdin_closed || isatty(STDIN_FILENO))
+		return;
+	/* EPERM: stdin cannot be polled (/dev/null, a regular file) */
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev) < 0 && errno != EPERM)
+		die("epoll_ctl stdin");
+}
+
+/* One ready descriptor; 0 when it says to stop. */
+static int on_event(int lfd, const struct epoll_event *e)
+{
+	int tag = (int)(int64_t)e->data.u64;
+	char buf[256];
+	ssize_t r;
+
+	switch (tag) {
+	case TAG_LISTEN:
+		conn_accept(lfd);
+		break;
+	case TAG_TIMER:
+		timer_fired();
+		break;
+	case TAG_SIGNAL:
+		return 0;
+	case TAG_STDIN:
+		r = read(STDIN_FILENO, buf, sizeof(buf));
+		return !(r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR));
+	default:
+		if (!conns[tag].open)
+			break; /* closed earlier in this batch */
+		if (e->events & EPOLLOUT)
+			conn_flush(tag);
+		if (conns[tag].open && e->events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			conn_read(tag);
+		break;
 	}
+	return 1;
+}
 
-	printf("%u\n", (unsigned)ntohs(sa.sin_port));
-	if (fflush(stdout) == EOF)
-		die("stdout");
+/* The epoll loop, until a signal or the end of stdin. */
+static void serve(int lfd)
+{
+	struct epoll_event evs[64];
 
 	for (;;) {
 		int n = epoll_wait(ep, evs, 64, -1);
@@ -440,39 +474,46 @@ int main(int argc, char **argv)
 				continue;
 			die("epoll_wait");
 		}
-		for (int i = 0; i < n; i++) {
-			int tag = (int)(int64_t)evs[i].data.u64;
-			char buf[256];
-
-			switch (tag) {
-			case TAG_LISTEN:
-				conn_accept(lfd);
-				break;
-			case TAG_TIMER:
-				timer_fired();
-				break;
-			case TAG_SIGNAL:
-				goto out;
-			case TAG_STDIN: {
-				ssize_t r = read(STDIN_FILENO, buf, sizeof(buf));
-
-				if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
-					goto out;
-				break;
-			}
-			default:
-				if (!conns[tag].open)
-					break; /* closed earlier in this batch */
-				if (evs[i].events & EPOLLOUT)
-					conn_flush(tag);
-				if (conns[tag].open &&
-				    evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-					conn_read(tag);
-				break;
-			}
-		}
+		for (int i = 0; i < n; i++)
+			if (!on_event(lfd, &evs[i]))
+				return;
 	}
-out:
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .latency_ms = 10 };
+	int stdin_closed = 0, lfd, sfd;
+	unsigned int port;
+
+	parse_args(argc, argv, &o);
+	latency_ns = (uint64_t)o.latency_ms * 1000000ULL;
+
+	/* no stdin at all: put /dev/null there so no socket becomes fd 0 */
+	if (fcntl(STDIN_FILENO, F_GETFD) < 0 && errno == EBADF) {
+		stdin_closed = 1;
+		if (open("/dev/null", O_RDONLY) != STDIN_FILENO)
+			die("open /dev/null");
+	}
+	sfd = signals_fd();
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		die("epoll_create1");
+	timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (timer_fd < 0)
+		die("timerfd_create");
+	lfd = listen_loopback(o.port, &port);
+	watch(lfd, TAG_LISTEN, EPOLLIN, EPOLL_CTL_ADD);
+	watch(timer_fd, TAG_TIMER, EPOLLIN, EPOLL_CTL_ADD);
+	watch(sfd, TAG_SIGNAL, EPOLLIN, EPOLL_CTL_ADD);
+	if (!o.ignore_stdin)
+		watch_stdin(stdin_closed);
+
+	printf("%u\n", port);
+	if (fflush(stdout) == EOF)
+		die("stdout");
+	serve(lfd);
+
 	for (size_t fd = 0; fd < nconns; fd++) {
 		if (conns[fd].open)
 			conn_close((int)fd);

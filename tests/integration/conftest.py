@@ -1,9 +1,12 @@
 """Shared helpers for concscope's integration tests (real BPF, as root)."""
+import contextlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -65,3 +68,46 @@ def run_concscope(args, timeout=120, env=None):
 
 def prog(name):
     return os.path.join(PROGS, name)
+
+
+# Perfetto's own importer (../shared/perfetto/trace_processor_shell; .ci/run sets it)
+TRACE_PROCESSOR = os.environ.get("TRACE_PROCESSOR")
+
+
+def tp_unavailable():
+    """Why Perfetto's trace processor cannot be run, or None."""
+    if not TRACE_PROCESSOR:
+        return ("TRACE_PROCESSOR is not set: point it at Perfetto's trace_processor_shell "
+                "(.ci/run uses ../shared/perfetto/trace_processor_shell)")
+    if not os.access(TRACE_PROCESSOR, os.X_OK):
+        return f"TRACE_PROCESSOR={TRACE_PROCESSOR} is not an executable file"
+    return None
+
+
+def tp_query(trace, sql, timeout=300):
+    """What the trace processor prints for sql on trace: a CSV block per statement."""
+    p = subprocess.run([TRACE_PROCESSOR, "-q", "/dev/stdin", trace], input=sql,
+                       capture_output=True, text=True, timeout=timeout)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return p.stdout
+
+
+@contextlib.contextmanager
+def redis_server(port):
+    """Debian's redis-server on port, answering redis-cli's ping when this yields."""
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")
+    srv = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly",
+                            "no"], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
+                              text=True).stdout.strip() == "PONG":
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"redis-server did not answer on port {port}")
+        yield srv
+    finally:
+        srv.kill()
+        srv.wait()

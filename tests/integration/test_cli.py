@@ -1,11 +1,12 @@
 """Bad input: one clear line on stderr, a documented exit code, nothing left behind."""
 import os
+import re
 import subprocess
 import tempfile
 
 import pytest
 
-from conftest import CONCSCOPE, bpf_unavailable, prog
+from conftest import CONCSCOPE, ROOT, bpf_unavailable, prog
 
 USAGE, ENV, TARGET = 2, 3, 4
 
@@ -42,12 +43,40 @@ def one_line(p):
     (["run", "--color=sometimes", "--", "true"], USAGE, "--color"),
     (["run", "--", "/no/such/program"], TARGET, "no such program"),
     (["run", "--", "no-such-program-anywhere"], TARGET, "no such program"),
+    (["run", "--", "/etc/passwd"], TARGET, "'/etc/passwd': not executable"),
+    (["run", "--", "/tmp"], TARGET, "is a directory"),
 ])
 def test_bad_input(args, code, words):
     p = cs(*args)
     assert p.returncode == code, (p.returncode, p.stderr)
     assert words in one_line(p)
     assert p.stdout == ""
+
+
+def test_a_program_in_path_that_is_not_executable():
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "notexec")
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n")
+        os.chmod(path, 0o644)
+        p = cs("run", "--", "notexec", env=dict(os.environ, PATH=d))
+        assert p.returncode == TARGET
+        assert "'notexec': not executable" in one_line(p)
+
+
+def test_a_program_behind_a_closed_directory():
+    # checked before privileges: an unprivileged user hears what is wrong with the command
+    with tempfile.TemporaryDirectory() as d:
+        os.chmod(d, 0o700)
+        path = os.path.join(d, "prog")
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n")
+        os.chmod(path, 0o755)
+        p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            "--inh-caps=-all", CONCSCOPE, "run", "--", path],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == TARGET
+        assert "permission denied" in one_line(p)
 
 
 def test_pid_that_does_not_exist():
@@ -128,3 +157,25 @@ def test_no_color_and_not_a_terminal():
     assert p.returncode == 0 and "total: parallelism" in p.stdout and "\033[" not in p.stdout
     p = cs("run", "--quiet", "--color=always", "--", prog("sleeper"), "2", "10")
     assert p.returncode == 0 and "total: parallelism" in p.stdout and "\033[" in p.stdout
+
+
+def options_in_help(cmd):
+    """The options a command's --help lists (its parser is held against it in test_help.c)."""
+    text = cs(cmd, "--help").stdout
+    section = text.split("Options:\n", 1)[1].split("Examples:", 1)[0]
+    return set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", section))
+
+
+@pytest.mark.parametrize("cmd", ["run", "attach", "report"])
+def test_completion_and_man_page_list_every_option(cmd):
+    opts = options_in_help(cmd)
+    assert "--help" in opts and len(opts) > 3
+    script = ("source tools/concscope.bash-completion; COMP_WORDS=(concscope %s -); "
+              "COMP_CWORD=2; _concscope; echo \"${COMPREPLY[@]}\"" % cmd)
+    p = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True)
+    completed = set(p.stdout.split())
+    assert opts <= completed, "bash completion misses %s" % sorted(opts - completed)
+    with open(os.path.join(ROOT, "doc", "concscope.1")) as f:
+        man = f.read().replace("\\-", "-")
+    missing = [o for o in opts if not re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(o), man)]
+    assert not missing, "the man page misses %s" % sorted(missing)

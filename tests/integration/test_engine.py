@@ -1,21 +1,17 @@
 """The engine against the kernel's own counters, on real programs."""
+import json
 import os
 import signal
 import subprocess
+import tempfile
 import time
 
 import pytest
 
 from conftest import CONCSCOPE, parse_snaps, prog, run_concscope, threads_of
+from kcounters import steal_ns
 
 pytestmark = pytest.mark.usefixtures("needs_bpf")
-
-
-def steal_ns():
-    """Time the hypervisor took from this VM's CPUs (all of them), from /proc/stat."""
-    with open("/proc/stat") as f:
-        fields = f.readline().split()
-    return int(fields[8]) * 1e9 / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0
 
 
 def run_measured(args):
@@ -28,7 +24,8 @@ def run_measured(args):
 
 
 def alive(t):
-    return t["running_ns"] + t["ready_ns"] + t["sleep_ns"] + t["io_ns"] + t["lock_ns"]
+    return (t["running_ns"] + t["ready_ns"] + t["sleep_ns"] + t["io_ns"] + t["lock_ns"] +
+            t["untraced_ns"])
 
 
 def close(a, b, rel, floor):
@@ -36,23 +33,35 @@ def close(a, b, rel, floor):
 
 
 def check_against_kernel(t, s, strict=True, steal=0.0):
-    """Switch counts within 2% or 5, running within 2%, ready within 5%."""
+    """Two witnesses, each in its own terms.
+
+    The kernel's own figures concscope reads (CPU time, run-queue wait, switch
+    counts) against what the thread read of itself just before it ended: equal
+    but for the thread's exit path after its snapshot. concscope's states, on the
+    tracepoints' clock, against the kernel's: running + ready is the time the thread
+    was runnable in both, but ours starts at sched_waking (the kernel's at the
+    enqueue, up to ~100 us later through another CPU's wake list), the kernel
+    leaves the hypervisor's steal out of CPU time, and after a wake-up preemption
+    it charges the wait to CPU time (README, Accuracy)."""
     for ours, theirs in (("voluntary_switches", "nvcsw"), ("involuntary_switches", "nivcsw")):
         assert close(t[ours], s[theirs], 0.02, 5), (ours, t[ours], s[theirs])
-    # Where the kernel did not report a switch into this thread (a CPU chain broke, see
-    # the README), up to untraced_ns of its running time may have been another task's.
-    slack = t["untraced_ns"]
-    run_slack = slack + steal
-    # A main thread's life starts before the window (fork to exec, in the kernel's counters
-    # only) and ends after its snapshot (process exit, in concscope's numbers only): a few
-    # ms either way, so absolute floors.
-    assert close(t["running_ns"], s["run_ns"], 0.02, (2e6 if strict else 5e6) + run_slack), \
-        ("running", t["running_ns"], s["run_ns"], slack, steal)
-    # Ready starts at the enqueue the switch-in reports (in us, rounded); a thread moved
-    # between run queues while queued keeps its waking as the start: allow 2 us a wake-up.
-    ready_slack = slack + 2e3 * t["wakeups"]
-    assert close(t["ready_ns"], s["wait_ns"], 0.05, (1e6 if strict else 10e6) + ready_slack), \
-        ("ready", t["ready_ns"], s["wait_ns"], ready_slack)
+    if t.get("cpu_time_ns") is not None:
+        exit_path = 300e3 if strict else 5e6  # a main thread: process exit, its pre-exec part
+        assert close(t["cpu_time_ns"], s["run_ns"], 0.005, exit_path), (t["cpu_time_ns"], s)
+        # Run-queue wait grows after the snapshot only if the thread was switched out
+        # after it (its exit path preempted, or blocked on the exit's locks) and then
+        # waited for a CPU: on 2 loaded CPUs that wait is up to a few ms (CI measured
+        # 385 us after a mutexhot worker's snapshot, with 3 workers on 2 CPUs).
+        after = (t["voluntary_switches"] + t["involuntary_switches"]) - (s["nvcsw"] + s["nivcsw"])
+        wait_path = exit_path + 5e6 * max(after, 0)
+        assert close(t["run_delay_ns"], s["wait_ns"], 0.005, wait_path), \
+            (t["run_delay_ns"], after, s)
+    # Where the kernel did not report a switch (a CPU chain broke, see the README), time
+    # is untraced: neither running nor ready.
+    slack = t["untraced_ns"] + steal + 20e3 * t["wakeups"]
+    assert close(t["running_ns"] + t["ready_ns"], s["run_ns"] + s["wait_ns"], 0.02,
+                 (2e6 if strict else 10e6) + slack), \
+        ("runnable", t["running_ns"], t["ready_ns"], s["run_ns"], s["wait_ns"], slack)
 
 
 def test_sleeper_is_sleeping():
@@ -74,7 +83,11 @@ def test_lone_spinner_is_running():
     workers = [t for tid, t in threads_of(js).items() if snaps.get(tid, {}).get("label") == "worker"]
     assert len(workers) == 1
     t = workers[0]
-    assert t["running_ns"] >= 0.95 * alive(t), t
+    # it ran whenever no other program held its CPU (CI's machine runs other work: the time
+    # behind it is measured, ready_behind_ns.other), and never waited for a thread of its own
+    behind = t["ready_behind_ns"]
+    assert t["running_ns"] >= 0.95 * (alive(t) - behind["other"]), (t, behind)
+    assert behind["target"] <= 0.01 * alive(t), behind
     check_against_kernel(t, snaps[t["tid"]], steal=js["_steal_ns"])
 
 
@@ -87,16 +100,23 @@ def test_two_spinners_share_one_cpu():
     assert len(workers) == 2
     for t in workers:
         a = alive(t)
-        assert 0.40 * a <= t["ready_ns"] <= 0.60 * a, t
+        # half the CPU the other programs left them (ready_behind_ns.other: on a busy
+        # machine they hold it too) each waited for its sibling
+        left = a - t["ready_behind_ns"]["other"]
+        assert 0.40 * left <= t["ready_behind_ns"]["target"] <= 0.60 * left, t
         assert t["running_ns"] + t["ready_ns"] >= 0.95 * a
         assert t["involuntary_switches"] > 0
         assert t["sched_latency_ns"]["count"] > 0
         assert t["sched_latency_ns"]["p50"] <= t["sched_latency_ns"]["p99"] <= t["sched_latency_ns"]["max"]
-        # each waited for the other one
-        other = [w["tid"] for w in t["cpu_held_by"]][0]
-        assert other in {w["tid"] for w in workers} - {t["tid"]}
+        # each waited for the other one: the sibling held its CPU for its wait behind its own
+        (sibling,) = {w["tid"] for w in workers} - {t["tid"]}
+        held = {w["tid"]: w["ns"] for w in t["cpu_held_by"]}
+        assert held.get(sibling, 0) >= 0.9 * t["ready_behind_ns"]["target"], (held, t)
         check_against_kernel(t, snaps[t["tid"]], steal=js["_steal_ns"])
-    assert 0.9 <= js["totals"]["parallelism"] <= 1.1
+    # one CPU between them: their running time and the time others held that CPU (counted
+    # once per waiting spinner, so twice) fill the window
+    held = (js["totals"]["running_ns"] + js["other_cpu_ns"] / 2) / js["duration_ns"]
+    assert 0.9 <= held <= 1.1, (held, js["totals"], js["other_cpu_ns"])
 
 
 def test_mixed_threads_match_kernel_counters():
@@ -109,14 +129,18 @@ def test_mixed_threads_match_kernel_counters():
         t = threads[tid]
         check_against_kernel(t, s, strict=(s["label"] == "worker"), steal=js["_steal_ns"])
         if s["label"] == "worker":
-            assert t["voluntary_switches"] >= 100  # ~150 sleeps of 5 ms
+            # ~150 sleeps of 5 ms when quiet; 98 measured by CI on a machine busy with
+            # other work, where fewer rounds fit in 1.5 s (the kernel's counts, checked
+            # above, are what must agree)
+            assert t["voluntary_switches"] >= 50
             assert t["wakeups"] >= 100
 
 
 def test_threads_waking_each_other_match_kernel_counters():
     # A hot mutex: the workers wake each other across CPUs hundreds of times, many of
     # those wake-ups through the target CPU's wake list, where the enqueue comes well
-    # after sched_waking. Ready time must still be the kernel's run-queue wait.
+    # after sched_waking; ready counts from sched_waking, as Perfetto draws it, and the
+    # kernel's own run-queue wait is read beside it.
     p, js = run_measured(["run", "--", prog("mutexhot"), "3", "1000"])
     assert p.returncode == 0, p.stderr
     snaps = parse_snaps(p.stdout)
@@ -126,11 +150,12 @@ def test_threads_waking_each_other_match_kernel_counters():
     for tid, s in snaps.items():
         t = threads[tid]
         check_against_kernel(t, s, strict=(s["label"] == "worker"), steal=js["_steal_ns"])
-        if s["label"] == "worker":
-            # tighter than the general 5%: counted from sched_waking instead of the
-            # enqueue, these workers' ready time came out 5 to 11% too high
-            assert close(t["ready_ns"], s["wait_ns"], 0.02, 1e6), (t["ready_ns"], s["wait_ns"])
-    assert sum(threads[t]["wakeups"] for t in workers) >= 300
+    # wake-ups that came before the switch-out of the sleep they ended are not counted
+    # (Perfetto's rule): most are, one per sleep (99.9% of the voluntary switches here;
+    # how many hand-offs happen depends on the machine's load: CI counted 234 wake-ups)
+    vol = sum(threads[t]["voluntary_switches"] for t in workers)
+    assert vol >= 100
+    assert sum(threads[t]["wakeups"] for t in workers) >= 0.8 * vol
 
 
 def test_attach_sees_all_threads():
@@ -140,9 +165,11 @@ def test_attach_sees_all_threads():
         tids = {int(x) for x in os.listdir(f"/proc/{child.pid}/task")}
         p, js = run_concscope(["attach", "-p", str(child.pid), "-d", "1"])
         assert p.returncode == 0, p.stderr
+        assert js["end_reason"] == "duration_ended"
+        assert p.stdout.startswith(f"pid {child.pid}: duration ended  (")
         threads = threads_of(js)
         assert tids <= set(threads), (tids, set(threads))
-        assert 0.9e9 <= js["duration_ns"] <= 1.5e9
+        assert js["duration_ns"] == 1000000000
         for tid in tids - {child.pid}:
             t = threads[tid]
             # half computing, half sleeping, on 2 CPUs shared by 4 threads
@@ -156,6 +183,25 @@ def test_attach_sees_all_threads():
         child.wait()
 
 
+def test_attach_window_is_exact_while_the_ring_fills_as_fast_as_it_is_read():
+    # a FIFO ping-pong: the ring never empties, so the reader learns that the
+    # time is up only after it read records from after the end (the sanitizer
+    # build, slower, made windows of 1.03 to 1.21 s of a 1 s -d)
+    child = subprocess.Popen([prog("rtpingpong"), "1", "30", "7"], stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        p, js = run_concscope(["attach", "-p", str(child.pid), "-d", "500ms"])
+        assert p.returncode == 0, p.stderr
+        assert js["end_reason"] == "duration_ended"
+        assert js["duration_ns"] == 500000000
+        assert js["events"] > 100000, js["events"]
+        for t in threads_of(js).values():
+            assert alive(t) <= 500000000, t
+    finally:
+        child.kill()
+        child.wait()
+
+
 def test_attach_all_sees_every_process():
     child = subprocess.Popen([prog("mixer"), "2"], stdout=subprocess.PIPE, text=True)
     try:
@@ -164,7 +210,7 @@ def test_attach_all_sees_every_process():
         p, js = run_concscope(["attach", "-a", "-d", "1"])
         assert p.returncode == 0, p.stderr
         assert js["pid"] == 0 and "every task" in p.stdout
-        assert 0.9e9 <= js["duration_ns"] <= 1.5e9
+        assert js["duration_ns"] == 1000000000
         threads = threads_of(js)
         assert tids <= set(threads), (tids, set(threads))
         for tid in tids - {child.pid}:
@@ -182,10 +228,39 @@ def test_attach_ends_when_the_process_exits():
     try:
         assert child.stdout.readline().strip() == "ready"
         start = time.monotonic()
-        p, js = run_concscope(["attach", "-p", str(child.pid), "-d", "30"])
+        p, js = run_concscope(["attach", "-p", str(child.pid), "-d", "1h"])
         assert time.monotonic() - start < 10
         assert p.returncode == 0, p.stderr
         assert len(threads_of(js)) >= 3
+        assert js["end_reason"] == "target_exited" and js["duration_ns"] < 5e9
+        assert p.stdout.startswith(f"pid {child.pid}: target exited  (")
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_attach_stopped_early_says_so_and_counts_only_what_it_traced():
+    child = subprocess.Popen([prog("mixer"), "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        r, w = os.pipe()
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "o.json")
+            p = subprocess.Popen([CONCSCOPE, "attach", "-p", str(child.pid), "-d", "30",
+                                  "--ready-fd", str(w), "--json", out, "--color", "never"],
+                                 pass_fds=(w,), stdout=subprocess.PIPE, text=True)
+            os.close(w)
+            assert os.read(r, 16) == b"ready\n"
+            time.sleep(0.5)
+            p.send_signal(signal.SIGINT)
+            so, _ = p.communicate(timeout=30)
+            assert p.returncode == 0
+            with open(out) as f:
+                js = json.load(f)
+        assert js["end_reason"] == "interrupted"
+        # the window ends at the signal, not where the duration would have ended it
+        assert 0.3e9 <= js["duration_ns"] <= 5e9, js["duration_ns"]
+        assert so.startswith(f"pid {child.pid}: interrupted  (")
     finally:
         child.kill()
         child.wait()
@@ -198,8 +273,16 @@ def test_ready_fd_and_exit_status():
     os.close(w)
     assert os.read(r, 16) == b"ready\n"
     out, err = p.communicate(timeout=60)
-    assert p.returncode == 0, err
+    assert p.returncode == 7, err  # the command's own status, as time(1) gives it
     assert "exited with status 7" in out
+
+
+@pytest.mark.parametrize("cmd,code", [(["true"], 0), (["false"], 1),
+                                      (["sh", "-c", "kill -TERM $$"], 128 + 15)])
+def test_run_exits_with_the_command_status(cmd, code):
+    p, js = run_concscope(["run", "--quiet", "--"] + cmd)
+    assert p.returncode == code, p.stderr
+    assert js["exit_status"] == code and js["end_reason"] == "target_exited"
 
 
 def test_sigint_ends_with_a_summary():
@@ -211,6 +294,6 @@ def test_sigint_ends_with_a_summary():
     assert os.read(r, 16) == b"ready\n"
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=30)
-    assert p.returncode == 0, err
+    assert p.returncode == 130, err  # the command, killed by the SIGINT passed on
     assert "total: parallelism" in out
     assert "killed by a signal" in out or "status 130" in out

@@ -41,6 +41,28 @@ def test_hot_mutex_is_found_named_and_attributed():
     assert "contended locks" in p.stdout and "hot_lock" in p.stdout
 
 
+def test_user_locks_carry_their_process_and_regions_are_named_in_words():
+    # two processes, each with its own own_lock at the same address, and a mutex in
+    # shared memory mapped before the fork (as PostgreSQL and stress-ng keep theirs)
+    p, js = run_concscope(["run", "--quiet", "--", prog("shmlock"), "2", "0.6"],
+                          env=dict(os.environ, COLUMNS="100"))
+    assert p.returncode == 0, p.stderr
+    children = {pr["pid"] for pr in js["processes"] if len(pr["threads"]) > 1}
+    assert len(children) == 2
+    user = [l for l in js["locks"] if l["space"] == "user"]
+    assert all(l["comm"] == "shmlock" for l in user)
+    own = [l for l in user if l["symbol"] == "own_lock"]
+    assert {l["pid"] for l in own} == children and len({l["address"] for l in own}) == 1
+    shared = [l for l in user if l["symbol"].startswith("shared memory+0x")]
+    assert shared and {l["pid"] for l in shared} <= children, [l["symbol"] for l in user]
+    # the table tells the rows apart by their process
+    for pid in children:
+        assert re.search(r"^  own_lock \(pid %d\) +mutex " % pid, p.stdout, re.M), p.stdout
+    # a join waits on the joined thread's descriptor, at the top of its stack
+    joins = [l for l in user if l["kind"] == "join"]
+    assert any(l["symbol"].startswith("stack of ") for l in joins), [l["symbol"] for l in joins]
+
+
 def test_kernel_lock_contention_has_kind_and_caller():
     p, js = run_concscope(["run", "--", prog("mmapstorm"), "2", "1"])
     assert p.returncode == 0, p.stderr
@@ -104,3 +126,108 @@ def test_futex_syscalls_mode_finds_the_lock_and_says_why_each_wait_ended():
     waits = [l for l in js["locks"] if l["space"] == "user"]
     assert len(waits) == 1 and waits[0]["waits"] == 2, waits
     assert {r.get("reason") for r in waits[0]["releasers"]} == {"signal", "timeout"}
+
+
+# ---- what counts as contention (issue #11) ----
+
+SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
+
+
+def lifetime(t):
+    return sum(t[k] for k in ("running_ns", "ready_ns", "sleep_ns", "io_ns", "lock_ns",
+                              "untraced_ns"))
+
+
+@pytest.mark.parametrize("interp,script", [("/usr/bin/python3", "sharedfd.py"),
+                                           ("/usr/bin/perl", "sharedfd.pl")])
+def test_a_kernel_mutex_wait_ends_and_the_sleep_after_it_is_sleep(interp, script):
+    # A kernel mutex that spins, then sleeps, begins its contention twice and ends it once:
+    # one wait, which must end, or every later sleep of the thread would count as lock.
+    with tempfile.TemporaryDirectory() as d:
+        p, js = run_concscope(["run", "--", interp, os.path.join(SCRIPTS, script),
+                               os.path.join(d, "out")])
+    assert p.returncode == 0, p.stderr
+    writers = [t for t in threads_of(js).values() if t["running_ns"] > 0.1e9]
+    assert len(writers) == 2, [(t["tid"], t["running_ns"]) for t in threads_of(js).values()]
+    for t in writers:
+        assert t["sleep_ns"] >= 0.99e9, t          # the second of sleep, all of it
+        assert t["lock_ns"] < 0.5e9, t
+    kmutex = [l for l in js["locks"] if l["kind"] == "kernel-mutex"]
+    assert kmutex and all(l["contention"] for l in kmutex)
+    assert all(r.get("reason") != "still waiting" for l in kmutex for r in l["releasers"])
+    assert sum(l["wait_ns"] for l in kmutex) < 2e9
+
+
+def test_an_idle_condition_pool_is_sleeping():
+    p, js = run_concscope(["run", "--", prog("condpool"), "4", "1"])
+    assert p.returncode == 0, p.stderr
+    snaps = parse_snaps(p.stdout)
+    threads = threads_of(js)
+    workers = [threads[tid] for tid, s in snaps.items() if s["label"] == "worker"]
+    assert len(workers) == 4
+    for t in workers:
+        assert t["sleep_ns"] >= 0.95 * lifetime(t), t
+        assert t["lock_ns"] <= 0.01 * lifetime(t), t
+        # still visible as what it waited on, with its kind
+        assert any(w["kind"] == "condition/other" for w in t["lock_waits"]), t["lock_waits"]
+    conds = [l for l in js["locks"] if l["kind"] == "condition/other"]
+    assert conds and not any(l["contention"] for l in conds)
+    table = p.stdout.split("contended locks", 1)
+    assert len(table) == 1 or "condition" not in table[1].split("total:")[0]
+
+
+def test_sysbench_join_is_not_contention():
+    p, js = run_concscope(["run", "--", "sysbench", "threads", "--threads=4", "--time=1", "run"])
+    assert p.returncode == 0, p.stderr
+    joins = [l for l in js["locks"] if l["kind"] == "join"]
+    assert joins, [l["kind"] for l in js["locks"]]
+    assert not any(l["contention"] for l in joins)
+    contended = [l for l in js["locks"] if l["contention"]]
+    assert contended and all(l["kind"] not in ("join", "condition/other") for l in contended)
+    assert "join" not in p.stdout.split("contended locks", 1)[-1].split("total:")[0]
+
+
+def test_redis_idle_background_threads_sleep():
+    port = 6390 + os.getpid() % 100
+    args = ["run", "--", "redis-server", "--port", str(port), "--save", "", "--appendonly", "no"]
+    load = subprocess.Popen(["sh", "-c", "sleep 1; redis-benchmark -p %d -n 20000 -c 10 -q "
+                             ">/dev/null 2>&1; redis-cli -p %d shutdown nosave" % (port, port)])
+    try:
+        p, js = run_concscope(args, timeout=120)
+    finally:
+        load.wait(timeout=120)
+    assert p.returncode == 0, p.stderr
+    bio = [t for t in threads_of(js).values() if t["comm"].startswith("bio_")]
+    assert len(bio) >= 3, [t["comm"] for t in threads_of(js).values()]
+    for t in bio:
+        assert t["lock_ns"] == 0, t
+        assert t["sleep_ns"] >= 0.99 * lifetime(t), t
+    main = [t for t in threads_of(js).values() if t["comm"] == "redis-server"][0]
+    assert main["voluntary_switches"] > 1000  # it really served the benchmark
+    assert not any(l["contention"] and l["kind"] in ("condition/other", "join")
+                   for l in js["locks"])
+
+
+def test_the_cpython_gil_is_named_and_counted_as_contention():
+    p, js = run_concscope(["run", "--", "/usr/bin/python3", os.path.join(SCRIPTS, "gil_threads.py")])
+    assert p.returncode == 0, p.stderr
+    gil = [l for l in js["locks"] if l["symbol"] == "CPython GIL" and l["kind"] == "CPython GIL"]
+    assert len(gil) == 1, [(l["symbol"], l["kind"]) for l in js["locks"]]
+    assert gil[0]["contention"] and gil[0]["waits"] >= 20
+    workers = sorted(threads_of(js).values(), key=lambda t: -t["running_ns"])[:4]
+    for t in workers:
+        assert t["lock_ns"] >= 0.3 * lifetime(t), t
+    assert "CPython GIL" in p.stdout.split("contended locks", 1)[1]
+
+
+def test_our_own_lock_contention_is_left_out():
+    # Two real-time ping-pong pairs, one per CPU, above the reader, into a tiny ring:
+    # the programs reserve on both CPUs at once and the ring overflows. Whatever lock
+    # our own programs contended on (own_lock) is not the program's.
+    p, js = run_concscope(["run", "--buffer-size", "4K", "--", prog("rtpingpong"), "2", "1", "99"])
+    assert p.returncode == 0, p.stderr
+    own = js["tracer"]["own_lock"]
+    assert own == "0x0" or all(l["address"] != own for l in js["locks"])
+    machinery = ("bpf", "ringbuf", "__traceiter", "trace_contention", "resilient_queued")
+    assert not any(any(m in l["symbol"] for m in machinery) for l in js["locks"]), \
+        [l["symbol"] for l in js["locks"]]

@@ -120,9 +120,11 @@ def test_python_gil_limits_threads_not_processes():
     assert all(m["lang"] == "python" for m in js["models"])
     assert cpu["threads"]["totals"]["parallelism"] <= 1.2
     assert cpu["processes"]["totals"]["parallelism"] >= 1.6
-    # the GIL's waits are named inside CPython's runtime state
-    named = [l for l in cpu["threads"]["locks"] if l["symbol"].startswith("_PyRuntime+0x")]
-    assert named, [l["symbol"] for l in cpu["threads"]["locks"]]
+    # the GIL is recognised (its range in CPython's runtime state), named, and its waits
+    # are contention
+    named = [l for l in cpu["threads"]["locks"] if l["symbol"] == "CPython GIL"]
+    assert named and named[0]["kind"] == "CPython GIL" and named[0]["contention"], \
+        [(l["symbol"], l["kind"]) for l in cpu["threads"]["locks"]]
     assert sum(l["waits"] for l in named) >= 10
 
 

@@ -66,6 +66,19 @@ static inline void wake(struct cs_core *c, uint64_t ts, unsigned int cpu, uint32
 	cs_core_feed(c, &e.h);
 }
 
+/* A wake-up as the tracer judged it (CS_WKF_VERDICT): ended a block, or not. */
+static inline void wake_judged(struct cs_core *c, uint64_t ts, unsigned int cpu, uint32_t tid,
+			       uint32_t pid, unsigned int target, int ended)
+{
+	struct cs_waking e;
+
+	hdr(&e.h, CS_EV_WAKING, sizeof(e), ts, cpu, tid, pid);
+	e.h.aux = (uint16_t)target;
+	e.h.flags = CS_WKF_VERDICT | (ended ? CS_WKF_ENDED : 0);
+	e.waker_tid = stream_cur[cpu % 64];
+	cs_core_feed(c, &e.h);
+}
+
 static inline void mark(struct cs_core *c, uint64_t ts, unsigned int kind, uint32_t pid)
 {
 	struct cs_mark e;

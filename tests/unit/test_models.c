@@ -47,6 +47,44 @@ static struct cs_core *fake(uint32_t pid, unsigned int n, unsigned int run_ms, u
 	return c;
 }
 
+/* Two threads of pid, one of which waits 90 ms for CPU 1, held by an untracked task. */
+static struct cs_core *beside_a_hog(uint32_t pid)
+{
+	struct cs_core *c = tracking(pid);
+
+	mark(c, 0, CS_MARK_WINDOW_BEGIN, pid);
+	sw(c, 0, 0, 0, 0, 0, 0, pid, pid);
+	sw(c, 0, 1, 0, 0, 0, 0, 999, 999);
+	wake(c, 0, 0, pid + 1, pid, 1);
+	sw(c, 90 * MS, 1, 999, 999, 0, 1, pid + 1, pid);
+	sw(c, 90 * MS, 0, pid, pid, 1, 0, 0, 0);
+	sw(c, 100 * MS, 1, pid + 1, pid, 1, 0, 0, 0);
+	cs_core_finish(c, 100 * MS);
+	return c;
+}
+
+/* One CPU at a time because another program held the other: not a lock's doing. */
+static void other_programs_are_not_a_lock(void **st)
+{
+	struct cs_model_run r = { .model = "threads", .work = "cpu", .lang = "c", .tasks = 2,
+				  .ok = true };
+	char *out = calloc(1, 1 << 16);
+	FILE *f = fmemopen(out, 1 << 16, "w");
+
+	(void)st;
+	r.core = beside_a_hog(300);
+	cs_models_compare(f, &r, 1, false, 2);
+	fclose(f);
+	if (getenv("SHOW"))
+		fputs(out, stderr);
+	assert_non_null(strstr(out, "threads used about one CPU at a time (parallelism 1.00): "
+				 "other programs held the CPUs (its threads waited 90.00ms behind "
+				 "them)"));
+	assert_null(strstr(out, "lock"));
+	cs_core_free(&r.core);
+	free(out);
+}
+
 static void findings_follow_the_numbers(void **st)
 {
 	struct cs_model_run r[2] = {
@@ -68,7 +106,8 @@ static void findings_follow_the_numbers(void **st)
 	assert_non_null(strstr(out, "threads      cpu       1x2"));
 	assert_non_null(strstr(out, " 1.80 "));
 	assert_non_null(strstr(out, "more than one of the 2 CPUs was used by threads 1.80"));
-	assert_non_null(strstr(out, "about one CPU at a time for async 0.95"));
+	assert_non_null(strstr(out, "async used about one CPU at a time (parallelism 0.95): one "
+				 "thread did the work"));
 	assert_non_null(strstr(out, "fastest was threads"));
 	assert_null(strchr(out, '\033'));
 	cs_core_free(&r[0].core);
@@ -81,6 +120,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(plans),
 		cmocka_unit_test(findings_follow_the_numbers),
+		cmocka_unit_test(other_programs_are_not_a_lock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

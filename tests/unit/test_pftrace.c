@@ -183,8 +183,11 @@ static trec futex(uint8_t kind, uint64_t ts, uint16_t cpu, uint32_t tid, uint32_
 }
 
 /*
- * Every kind, two CPUs plus one beyond Perfetto's limit, equal timestamps
- * across and within CPUs, a late record, exits, forks, a lost record.
+ * The kinds a plain run records (thread info, marks, switches, wake-ups, a
+ * kernel lock and its name, futex enter and exit, forks, a migration, a
+ * rename, an exec, a lost record, an exit), two CPUs plus one beyond
+ * Perfetto's limit, equal timestamps across and within CPUs, a late record.
+ * Every member of every kind through a CsRec is test_pf_format.c's.
  */
 static void scenario(struct stream *s)
 {
@@ -203,10 +206,9 @@ static void scenario(struct stream *s)
 	r = mark(T0 + 10, CS_MARK_MODEL_BEGIN, 0, 0, "mutex");
 	push(s, &r);
 	/*
-	 * CPU 1 before CPU 0: on_switch() in core.c keeps a pointer into the
-	 * core's CPU array across switch_in(), which grows the array when
-	 * /proc put the thread on a CPU not seen yet (worker1: CPU 1), a
-	 * use-after-free under ASan. Not this module's bug; avoided here.
+	 * CPU 1 first: switching in worker1, whom /proc put on CPU 1, grows
+	 * the core's CPU array during the switch (cs_states_on_switch reads
+	 * its CPU again after switch_in for that reason).
 	 */
 	r = sw(T0 + 100, 1, 300, 300, 0, 0, true, -1, 0, 0, "swapper/1");
 	push(s, &r);
@@ -318,6 +320,34 @@ static void write_stream(const char *path, const struct stream *s,
 	assert_true(cs_pf_bytes(w) > 0);
 	assert_int_equal(cs_pf_close(&w, true), 0);
 	assert_null(w);
+}
+
+/*
+ * The same, with a core fed alongside that tells the writer what it counts
+ * (untraced time, lock waits), as a session does.
+ */
+static void write_stream_observed(const char *path, const struct stream *s,
+				  const struct cs_pf_meta *meta, uint64_t end_ts)
+{
+	struct cs_core_cfg cfg = { .track_all = meta->track_all };
+	struct cs_core_slices obs;
+	struct cs_pf_writer *w;
+	struct cs_core *c = cs_core_new(&cfg);
+	size_t i;
+
+	assert_non_null(c);
+	assert_int_equal(cs_pf_open(&w, path, meta), 0);
+	cs_pf_slices(w, &obs);
+	cs_core_slices_to(c, &obs);
+	for (i = 0; i < s->n; i++) {
+		cs_core_feed(c, &s->v[i].h);
+		assert_int_equal(cs_pf_feed(w, &s->v[i].h), 0);
+	}
+	cs_core_finish(c, end_ts ? end_ts : s->v[s->n - 1].h.ts);
+	cs_core_free(&c);
+	if (end_ts)
+		cs_pf_set_end(w, end_ts);
+	assert_int_equal(cs_pf_close(&w, true), 0);
 }
 
 static void *slurp(const char *path, size_t *len)
@@ -473,6 +503,40 @@ static char *core_json(const struct stream *s, const struct cs_core_cfg *cfg,
 	return out;
 }
 
+/* As report reads it: the header alone first, then every record in one pass. */
+static void expect_one_pass(const char *path, const struct stream *in,
+			    const struct cs_pf_info *want)
+{
+	struct stream out = { 0 };
+	struct cs_pf_reader *r;
+	struct cs_pf_info info;
+	char err[256] = "";
+	int k;
+
+	assert_int_equal(cs_pf_load(&r, path, &info, err, sizeof(err)), 0);
+	assert_non_null(r);
+	assert_int_equal(info.version, want->version);
+	assert_int_equal(info.ncpus, want->ncpus);
+	assert_int_equal(info.track_all, want->track_all);
+	assert_true(info.tl_width_ns == want->tl_width_ns);
+	assert_string_equal(info.sysname, want->sysname);
+	assert_string_equal(info.machine, want->machine);
+	assert_true(info.records == 0); /* not read yet */
+	for (k = 0; k < 2; k++) { /* a second stream starts over */
+		assert_int_equal(cs_pf_stream(r, collect, &out, &info, err, sizeof(err)), 0);
+		assert_string_equal(err, "");
+		expect_same_records(in, &out);
+		assert_true(info.records == want->records);
+		assert_true(info.first_ts == want->first_ts && info.last_ts == want->last_ts);
+		assert_true(info.end_ts == want->end_ts);
+		stream_free(&out);
+		memset(&out, 0, sizeof(out));
+	}
+	cs_pf_unload(&r);
+	assert_null(r);
+	cs_pf_unload(&r); /* NULL is fine */
+}
+
 /* Write, read back, compare records and the core's JSON. */
 static void roundtrip(const struct stream *in, const struct cs_pf_meta *meta,
 		      uint64_t end_ts, const char *keep)
@@ -496,6 +560,7 @@ static void roundtrip(const struct stream *in, const struct cs_pf_meta *meta,
 	assert_string_equal(info.release, meta->release);
 	assert_string_equal(info.version_str, meta->version);
 	assert_string_equal(info.machine, meta->machine);
+	expect_one_pass(path, in, &info);
 
 	cfg = (struct cs_core_cfg){ .track_all = info.track_all, .tl_width_ns = info.tl_width_ns };
 	j1 = core_json(in, &cfg, meta->ncpus, end_ts);
@@ -669,6 +734,7 @@ static void rnd_record(trec *r, uint64_t ts)
 		break;
 	case CS_EV_LOST:
 		r->lost.count = rnd_below(3) ? rnd_below(100) : rnd();
+		r->lost.first_ts = rnd_below(2) ? 0 : ts - rnd_below(3000); /* a link there */
 		break;
 	case CS_EV_LOCK_NAME:
 		r->ln.addr = rnd();
@@ -860,9 +926,11 @@ static void test_compact_encoding(void **state)
 	push(&in, &r);
 	r = sw(T0 + 1300, 1, 42, 42, 1, 0, false, 0, 43, 42, "pong");
 	push(&in, &r);
-	r = wk(T0 + 1500, 1, 42, 42, 1, 0);
+	r = wk(T0 + 1500, 1, 42, 42, 1, CS_WKF_SOFTIRQ);
 	push(&in, &r);
 	r = sw(T0 + 1600, 1, 43, 42, 1, 0, false, 0, 42, 42, "ping");
+	push(&in, &r);
+	r = wk(T0 + 1700, 1, 43, 42, 1, 0);
 	push(&in, &r);
 	write_stream(tpath("c.pftrace"), &in, &meta2, 0);
 	buf = slurp(tpath("c.pftrace"), &len);
@@ -870,26 +938,28 @@ static void test_compact_encoding(void **state)
 	assert_false(find_bundle(buf, len, 1, &c) && c.n[1]);
 	find_bundle(buf, len, 0, &c);
 	assert_int_equal(c.cpu, 1);
+	/* the CPU's first switch comes after a link to its prev (idle), at its time */
+	assert_int_equal(c.n[1], 4);
+	assert_int_equal(c.a[3][0], 0);
 	/* switch_timestamp: first absolute, then deltas */
-	assert_int_equal(c.n[1], 3);
 	assert_true(c.a[1][0] == T0 + 1000);
-	assert_int_equal(c.a[1][1], 300);
+	assert_int_equal(c.a[1][1], 0);
 	assert_int_equal(c.a[1][2], 300);
+	assert_int_equal(c.a[1][3], 300);
 	/* switch_prev_state (reported), next_pid, next_prio */
-	assert_int_equal(c.a[2][0], 0);
-	assert_int_equal(c.a[2][1], 1);
-	assert_int_equal(c.a[3][0], 42);
-	assert_int_equal(c.a[3][1], 43);
-	assert_int_equal(c.a[3][2], 42);
-	assert_int_equal(c.a[4][2], 120);
-	/* interning: ping, pong, ping -> 0, 1, 0 */
-	assert_int_equal(c.a[6][0], 0);
-	assert_int_equal(c.a[6][1], 1);
-	assert_int_equal(c.a[6][2], 0);
-	assert_string_equal(c.intern[0], "ping");
-	assert_string_equal(c.intern[1], "pong");
+	assert_int_equal(c.a[2][1], 0);
+	assert_int_equal(c.a[2][2], 1);
+	assert_int_equal(c.a[3][1], 42);
+	assert_int_equal(c.a[3][2], 43);
+	assert_int_equal(c.a[3][3], 42);
+	assert_int_equal(c.a[4][3], 120);
+	/* interning: ping, pong, ping -> the same index twice */
+	assert_int_equal(c.a[6][1], c.a[6][3]);
+	assert_true(c.a[6][1] != c.a[6][2]);
+	assert_string_equal(c.intern[c.a[6][1]], "ping");
+	assert_string_equal(c.intern[c.a[6][2]], "pong");
 	/* wakings: own timestamp accumulator, pid, target cpu, prio, comm */
-	assert_int_equal(c.n[7], 2);
+	assert_int_equal(c.n[7], 3);
 	assert_true(c.a[7][0] == T0 + 1100);
 	assert_int_equal(c.a[7][1], 400);
 	assert_int_equal(c.a[8][0], 43);
@@ -897,9 +967,13 @@ static void test_compact_encoding(void **state)
 	assert_int_equal(c.a[9][0], 0);
 	assert_int_equal(c.a[9][1], 1);
 	assert_int_equal(c.a[10][0], 120);
-	assert_int_equal(c.n[11], 2);
+	assert_int_equal(c.n[11], 3);
 	assert_string_equal(c.intern[c.a[11][0]], "pong"); /* the wakee's last comm */
 	assert_string_equal(c.intern[c.a[11][1]], "ping");
+	/* waking_common_flags: up to the softirq wake-up, none after it */
+	assert_int_equal(c.n[12], 2);
+	assert_int_equal(c.a[12][0], 0);
+	assert_int_equal(c.a[12][1], 0x10);
 	free(buf);
 	unlink(tpath("c.pftrace"));
 	stream_free(&in);
@@ -935,9 +1009,9 @@ static void test_prev_state_reported(void **state)
 	write_stream(tpath("ps.pftrace"), &in, &meta2, 0);
 	buf = slurp(tpath("ps.pftrace"), &len);
 	assert_true(find_bundle(buf, len, 0, &c));
-	assert_int_equal(c.n[2], n);
+	assert_int_equal(c.n[2], n + 1); /* a link first */
 	for (i = 0; i < n; i++)
-		assert_int_equal(c.a[2][i], cases[i].reported);
+		assert_int_equal(c.a[2][i + 1], cases[i].reported);
 	/* and the raw values come back exactly */
 	assert_int_equal(cs_pf_read_mem(buf, len, collect, &out, err, sizeof(err)), 0);
 	expect_same_records(&in, &out);
@@ -950,7 +1024,9 @@ static void test_prev_state_reported(void **state)
 /* ---- what Perfetto's importer needs ---- */
 
 struct pcheck {
-	int packets, bundles, track_events, begins, ends, named_lock, named_futex;
+	int packets, bundles, track_events, begins, ends, named_lock, named_futex, released;
+	int ftrace_stats;
+	uint64_t overrun_end;
 	int open[8];
 	uint64_t uuids[8];
 };
@@ -984,6 +1060,8 @@ static void check_track_event(struct pcheck *pc, const struct pb_field *te)
 			pc->named_lock++;
 		if (f.num == 23 && f.len == 14 && !memcmp(f.data, "0x7f0000001000", 14))
 			pc->named_futex++;
+		if (f.num == 4 && memmem(f.data, f.len, "released_by", 11))
+			pc->released++;
 	}
 	assert_true(uuid != 0);
 	slot = track_slot(pc, uuid);
@@ -1024,16 +1102,43 @@ static void check_compact(const struct pb_field *cs)
 		assert_true(c.a[11][i] < nintern);
 }
 
+static void check_ftrace_stats(struct pcheck *pc, const struct pb_field *fs)
+{
+	struct pb_field f, g;
+	struct pb_dec d, c;
+	uint64_t phase = 0;
+
+	pb_sub(&d, fs);
+	while (pb_next(&d, &f) > 0) {
+		if (f.num == 1)
+			phase = f.u;
+		if (f.num != 2)
+			continue;
+		pb_sub(&c, &f);
+		while (pb_next(&c, &g) > 0)
+			if (g.num == 3)
+				pc->overrun_end += phase == 2 ? g.u : 0;
+	}
+	assert_int_equal(phase, 1 + pc->ftrace_stats++);
+}
+
 static void check_packet(struct pcheck *pc, const struct pb_field *pkt)
 {
-	bool seq = false, ts = false, has_te = false;
+	bool seq1 = false, seq2 = false, ts = false, has_te = false, thread_desc = false;
 	struct pb_field f, g;
 	struct pb_dec d, b;
 
 	pb_sub(&d, pkt);
 	while (pb_next(&d, &f) > 0) {
-		if (f.num == 10)
-			seq = f.u == 1;
+		if (f.num == 10) {
+			seq1 = f.u == 1;
+			seq2 = f.u == 2;
+		}
+		if (f.num == 60) { /* TrackDescriptor: a thread's goes on sequence 2 */
+			pb_sub(&b, &f);
+			while (pb_next(&b, &g) > 0)
+				thread_desc |= g.num == 4;
+		}
 		if (f.num == 8)
 			ts = true;
 		if (f.num == 13 && pc->packets == 0)
@@ -1051,6 +1156,8 @@ static void check_packet(struct pcheck *pc, const struct pb_field *pkt)
 			has_te = true;
 			check_track_event(pc, &f);
 		}
+		if (f.num == 34) /* FtraceStats: START, then END with the overruns */
+			check_ftrace_stats(pc, &f);
 		if (f.num == 1) { /* FtraceEventBundle: cpu, valid compact arrays */
 			bool cpu = false;
 
@@ -1067,7 +1174,7 @@ static void check_packet(struct pcheck *pc, const struct pb_field *pkt)
 			assert_true(cpu);
 		}
 	}
-	assert_true(seq);
+	assert_true(thread_desc ? seq2 : seq1);
 	if (has_te)
 		assert_true(ts);
 	pc->packets++;
@@ -1084,7 +1191,7 @@ static void test_perfetto_structure(void **state)
 
 	memset(&pc, 0, sizeof(pc));
 	scenario(&in);
-	write_stream(tpath("st.pftrace"), &in, &meta2, 0);
+	write_stream_observed(tpath("st.pftrace"), &in, &meta2, 0);
 	buf = slurp(tpath("st.pftrace"), &len);
 	/* the magic is in the first bytes */
 	assert_non_null(memmem(buf, 24, "concscope", 9));
@@ -1096,10 +1203,13 @@ static void test_perfetto_structure(void **state)
 	}
 	assert_true(pb_dec_done(&d));
 	assert_int_equal(pc.bundles, 2); /* CPUs 0 and 1; 1500 is private */
-	assert_int_equal(pc.begins, 3); /* model, kernel lock, futex wait */
-	assert_int_equal(pc.ends, 3);
+	assert_int_equal(pc.begins, 4); /* model, kernel lock, futex wait, loss window */
+	assert_int_equal(pc.ends, 4);
+	assert_int_equal(pc.ftrace_stats, 2);
+	assert_int_equal(pc.overrun_end, 5); /* the LOST record's count */
 	assert_int_equal(pc.named_lock, 1);
 	assert_int_equal(pc.named_futex, 1);
+	assert_int_equal(pc.released, 2); /* each wait says who released it */
 	assert_true(pc.track_events >= 9);
 	free(buf);
 	unlink(tpath("st.pftrace"));
@@ -1107,6 +1217,24 @@ static void test_perfetto_structure(void **state)
 }
 
 /* ---- damaged files ---- */
+
+/* report's one pass (load, stream) finds the same fault, with the same words. */
+static void expect_same_fault(const void *buf, size_t len, int want, const char *msg)
+{
+	struct stream out = { 0 };
+	struct cs_pf_reader *r;
+	char err[256] = "";
+	int ret = cs_pf_load_mem(&r, buf, len, NULL, err, sizeof(err));
+
+	if (!ret) {
+		ret = cs_pf_stream(r, collect, &out, NULL, err, sizeof(err));
+		cs_pf_unload(&r);
+	}
+	assert_null(r);
+	assert_int_equal(ret, want);
+	assert_string_equal(err, msg);
+	stream_free(&out);
+}
 
 static void expect_error(const void *buf, size_t len)
 {
@@ -1118,6 +1246,7 @@ static void expect_error(const void *buf, size_t len)
 	assert_true(strlen(err) > 0);
 	assert_int_equal(out.n, 0); /* nothing emitted before the error */
 	stream_free(&out);
+	expect_same_fault(buf, len, ret, err);
 }
 
 static uint8_t *scenario_file(size_t *len)
@@ -1193,10 +1322,11 @@ static void test_other_version(void **state)
 		if (!memcmp(buf + i, magic, sizeof(magic) - 1) && buf[i + sizeof(magic) - 1] == 0x10)
 			v = buf + i + sizeof(magic); /* the header's version: field 2, a varint */
 	assert_non_null(v);
-	assert_int_equal(*v, 2);
+	assert_int_equal(*v, 4);
 	*v = 1;
 	assert_int_equal(cs_pf_read_mem(buf, len, NULL, NULL, err, sizeof(err)), -ENOTSUP);
-	assert_string_equal(err, "unsupported concscope trace version 1 (this is 2)");
+	assert_string_equal(err, "unsupported concscope trace version 1 (this is 4)");
+	expect_same_fault(buf, len, -ENOTSUP, err); /* from the header alone */
 	free(buf);
 }
 
@@ -1274,6 +1404,53 @@ static void test_no_records(void **state)
 	assert_true(info.records == 0);
 	assert_int_equal(info.ncpus, 2);
 	unlink(tpath("none.pftrace"));
+}
+
+/*
+ * One pass emits the groups before a damaged one (report drops them), then
+ * stops with the error the checking read gives; the header alone loads.
+ */
+static void test_one_pass_stops_at_the_fault(void **state)
+{
+	struct stream in = { 0 }, out = { 0 };
+	struct cs_pf_reader *r;
+	struct cs_pf_info info;
+	char err[256], err2[256];
+	uint8_t *buf;
+	size_t len, i;
+	uint32_t k;
+
+	for (k = 0; k < 20000; k++) { /* a ping-pong on CPU 0: groups of 2048 events */
+		trec x = sw(T0 + 1000 * k, 0, 500 + (k & 1), 500, 1, 0, false, 202,
+			    501 - (k & 1), 500, "pp");
+
+		push(&in, &x);
+	}
+	write_stream(tpath("op.pftrace"), &in, &meta2, 0);
+	buf = slurp(tpath("op.pftrace"), &len);
+	buf[len - 200] ^= 0x01; /* in the last group (the ftrace stats and the trailer follow it) */
+	assert_int_equal(cs_pf_read_mem(buf, len, collect, &out, err, sizeof(err)), -EINVAL);
+	assert_int_equal(out.n, 0);
+	assert_int_equal(cs_pf_load_mem(&r, buf, len, &info, err2, sizeof(err2)), 0);
+	assert_int_equal(info.ncpus, 2);
+	assert_int_equal(cs_pf_stream(r, collect, &out, &info, err2, sizeof(err2)), -EINVAL);
+	assert_string_equal(err2, err);
+	assert_true(out.n > 0 && out.n < in.n);
+	for (i = 0; i < out.n; i++)
+		assert_memory_equal(&out.v[i], &in.v[i], sizeof(struct cs_switch));
+	cs_pf_unload(&r);
+	stream_free(&out);
+
+	/* a file that cannot be read, or is empty: the load says so */
+	assert_int_equal(cs_pf_load(&r, tpath("missing"), &info, err, sizeof(err)), -ENOENT);
+	assert_null(r);
+	assert_non_null(strstr(err, "cannot open"));
+	assert_int_equal(cs_pf_load_mem(&r, buf, 0, &info, err, sizeof(err)), -EINVAL);
+	assert_null(r);
+	assert_string_equal(err, "not a concscope trace (empty file)");
+	free(buf);
+	unlink(tpath("op.pftrace"));
+	stream_free(&in);
 }
 
 /* ---- the file itself ---- */
@@ -1380,11 +1557,11 @@ static void test_storm_size(void **state)
 		r = wk(ts, 0, other, a, 0, 0);
 		r.wk.waker_tid = cur; /* the one running wakes the other */
 		r.wk.waker_pid = a;
+		r.h.flags = CS_WKF_VERDICT | CS_WKF_ENDED; /* as the tracer sends it */
 		push(&in, &r);
 		ts += 600 + rnd_below(1000);
 		r = sw(ts, 0, cur, a, 1, 0, false, 202, other, a, i & 1 ? "ping" : "pong");
-		r.h.flags |= CS_SWF_NEXT_WAIT; /* as the tracer sends it: the wait */
-		r.h.aux = (uint16_t)rnd_below(200);
+		r.h.flags |= CS_SWF_VERDICT | (rnd_below(4) ? 0 : CS_SWF_LOCK); /* its verdicts */
 		push(&in, &r);
 	}
 	write_stream(tpath("storm.pftrace"), &in, &meta2, 0);
@@ -1426,6 +1603,7 @@ int main(void)
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_corrupted),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_one_pass_stops_at_the_fault),
 		cmocka_unit_test(test_empty_file),
 		cmocka_unit_test(test_enospc),
 		cmocka_unit_test(test_abort_keeps_old),

@@ -38,7 +38,8 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 
 static uint32_t fd_id(int fd)
 {
-	struct bpf_prog_info info; /* id is the first field of every info struct */
+	/* prog, map and link info all start with type and id */
+	struct bpf_prog_info info;
 	uint32_t len = sizeof(info);
 
 	memset(&info, 0, sizeof(info));
@@ -60,7 +61,14 @@ static void usage(void)
 	exit(2);
 }
 
-int main(int argc, char **argv)
+struct args {
+	int ready_fd;          /* -1: none */
+	unsigned long rb_bytes;
+	bool verbose;
+	char **cmd;
+};
+
+static void parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option longopts[] = {
 		{ "ready-fd", required_argument, NULL, 'r' },
@@ -68,75 +76,88 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct bare_bpf *skel = NULL;
-	struct ring_buffer *rb = NULL;
-	unsigned long rb_bytes = 16ul << 20;
-	int opt, ready_fd = -1, go[2], status = 0, rc = 1;
-	bool verbose = false;
-	pid_t child = -1;
-	char c = 'g';
+	int opt;
 
+	*a = (struct args){ .ready_fd = -1, .rb_bytes = 16ul << 20 };
 	while ((opt = getopt_long(argc, argv, "+v", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'r': ready_fd = atoi(optarg); break;
-		case 'b': rb_bytes = strtoul(optarg, NULL, 0); break;
-		case 'v': verbose = true; break;
+		case 'r': a->ready_fd = atoi(optarg); break;
+		case 'b': a->rb_bytes = strtoul(optarg, NULL, 0); break;
+		case 'v': a->verbose = true; break;
 		default: usage();
 		}
 	}
-	if (optind >= argc || !rb_bytes || (rb_bytes & (rb_bytes - 1)))
+	if (optind >= argc || !a->rb_bytes || (a->rb_bytes & (a->rb_bytes - 1)))
 		usage();
-	libbpf_set_print(quiet_print);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	a->cmd = argv + optind;
+}
 
-	skel = bare_bpf__open();
-	if (!skel) {
+/* Load and attach the programs, map the ring: 0, or 1 after saying what failed. */
+static int start_recorder(const struct args *a, struct bare_bpf **skel, struct ring_buffer **rb)
+{
+	*skel = bare_bpf__open();
+	if (!*skel) {
 		fprintf(stderr, "bare: cannot open the BPF object: %s\n", strerror(errno));
 		return 1;
 	}
-	bpf_map__set_max_entries(skel->maps.bare_events, (uint32_t)rb_bytes);
-	if (bare_bpf__load(skel) || bare_bpf__attach(skel)) {
+	bpf_map__set_max_entries((*skel)->maps.bare_events, (uint32_t)a->rb_bytes);
+	if (bare_bpf__load(*skel) || bare_bpf__attach(*skel)) {
 		fprintf(stderr, "bare: cannot load or attach: %s\n", strerror(errno));
-		goto out;
+		return 1;
 	}
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.bare_events), on_sample, NULL, NULL);
-	if (!rb) {
+	*rb = ring_buffer__new(bpf_map__fd((*skel)->maps.bare_events), on_sample, NULL, NULL);
+	if (!*rb) {
 		fprintf(stderr, "bare: cannot map the ring buffer: %s\n", strerror(errno));
-		goto out;
+		return 1;
 	}
-	if (verbose)
+	if (a->verbose)
 		fprintf(stderr, "bare: bpf ids: progs %u %u maps %u\n",
-			fd_id(bpf_program__fd(skel->progs.bare_switch)),
-			fd_id(bpf_program__fd(skel->progs.bare_waking)),
-			fd_id(bpf_map__fd(skel->maps.bare_events)));
+			fd_id(bpf_program__fd((*skel)->progs.bare_switch)),
+			fd_id(bpf_program__fd((*skel)->progs.bare_waking)),
+			fd_id(bpf_map__fd((*skel)->maps.bare_events)));
+	return 0;
+}
 
-	/* CMD waits on a pipe until the programs are attached. */
+/* CMD, started and released: it waits on a pipe until the programs are attached. */
+static pid_t start_cmd(const struct args *a)
+{
+	int go[2];
+	char c = 'g';
+	pid_t child;
+
 	if (pipe(go))
-		goto out;
+		return -1;
 	child = fork();
 	if (child < 0)
-		goto out;
+		return -1;
 	if (child == 0) {
 		close(go[1]);
-		if (ready_fd >= 0)
-			close(ready_fd);
+		if (a->ready_fd >= 0)
+			close(a->ready_fd);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		if (read(go[0], &c, 1) != 1)
 			_exit(126);
 		close(go[0]);
-		execvp(argv[optind], argv + optind);
-		fprintf(stderr, "bare: cannot run %s: %s\n", argv[optind], strerror(errno));
+		execvp(a->cmd[0], a->cmd);
+		fprintf(stderr, "bare: cannot run %s: %s\n", a->cmd[0], strerror(errno));
 		_exit(127);
 	}
 	close(go[0]);
-	if (ready_fd >= 0) {
-		(void)!write(ready_fd, "ready\n", 6);
-		close(ready_fd);
+	if (a->ready_fd >= 0) {
+		(void)!write(a->ready_fd, "ready\n", 6);
+		close(a->ready_fd);
 	}
 	(void)!write(go[1], &c, 1);
 	close(go[1]);
+	return child;
+}
+
+/* Drain every 50 ms until the child exits (a signal is passed on): its wait status. */
+static int drain_until_exit(struct ring_buffer *rb, pid_t child)
+{
+	int status = 0;
+
 	for (;;) {
 		pid_t w = waitpid(child, &status, WNOHANG);
 
@@ -148,6 +169,27 @@ int main(int argc, char **argv)
 		ring_buffer__consume(rb);
 	}
 	ring_buffer__consume(rb);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct bare_bpf *skel = NULL;
+	struct ring_buffer *rb = NULL;
+	int status, rc = 1;
+	struct args a;
+	pid_t child;
+
+	parse_args(argc, argv, &a);
+	libbpf_set_print(quiet_print);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (start_recorder(&a, &skel, &rb))
+		goto out;
+	child = start_cmd(&a);
+	if (child < 0)
+		goto out;
+	status = drain_until_exit(rb, child);
 	fprintf(stderr, "bare: records %llu lost %llu\n", (unsigned long long)records,
 		(unsigned long long)skel->bss->bare_lost);
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

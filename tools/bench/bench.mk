@@ -13,7 +13,7 @@
 # Without the include: make -f Makefile -f tools/bench/bench.mk bench
 #
 # Uses the top Makefile's BUILD CC CLANG BPFTOOL PYTHON CFLAGS WARN SANFLAGS
-# ALL_CFLAGS ALL_LDFLAGS BPF_CFLAGS LIBBPF_LIBS CORE_SRCS CORE_OBJS Q msg, and
+# ALL_CFLAGS ALL_LDFLAGS BPF_CFLAGS LIBBPF_LIBS CORE_SRCS CORE_OBJS PF_SRCS Q msg, and
 # its rules for $(BUILD)/vmlinux.h, $(BUILD)/concscope and $(BUILD)/obj/%.o.
 # Everything is built under $(BUILD)/bench/.
 
@@ -22,8 +22,8 @@ BENCH_BINS := $(BENCH_DIR)/storm $(BENCH_DIR)/bare $(BENCH_DIR)/replay
 BENCH_JSON ?= $(BENCH_DIR)/bench.json
 BENCH_QUICK_JSON ?= $(BENCH_DIR)/bench-quick.json
 BENCH_ARGS ?=
-# The Perfetto writer, while it is not part of the core objects.
-BENCH_PF_SRCS := $(filter-out $(CORE_SRCS),$(wildcard user/pb.c user/pftrace.c))
+# The Perfetto writer (the top Makefile's PF_SRCS), while it is not part of the core objects.
+BENCH_PF_SRCS := $(filter-out $(CORE_SRCS),$(wildcard $(PF_SRCS)))
 BENCH_CFLAGS := $(filter-out -MMD -MP,$(ALL_CFLAGS))
 
 .PHONY: bench bench-quick bench-build bench-clean
@@ -40,7 +40,7 @@ bench-clean:
 	rm -rf $(BENCH_DIR)
 
 # The storm: no sanitizers, it is only timed.
-$(BENCH_DIR)/storm: tools/bench/storm.c
+$(BENCH_DIR)/storm: tools/bench/storm.c tools/bench/pin.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $< -o $@.tmp && mv $@.tmp $@
@@ -60,15 +60,15 @@ $(BENCH_DIR)/bare: tools/bench/bare.c $(BENCH_DIR)/bare.skel.h
 	$(Q)$(CC) $(BENCH_CFLAGS) -I$(BENCH_DIR) $(ALL_LDFLAGS) $< $(LIBBPF_LIBS) -o $@.tmp && mv $@.tmp $@
 
 # User-side throughput: the core alone ...
-$(BENCH_DIR)/replay: tools/bench/replay.c $(CORE_OBJS) $(wildcard user/*.h) bpf/concscope.h
+$(BENCH_DIR)/replay: tools/bench/replay.c tools/bench/pin.h $(CORE_OBJS) $(wildcard user/*.h) bpf/concscope.h bpf/arch.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BENCH_CFLAGS) $(ALL_LDFLAGS) $< $(CORE_OBJS) -lm -o $@.tmp && mv $@.tmp $@
 
-# ... and with the Perfetto writer, when user/pftrace.h exists and builds.
-# This rule never fails the build: the writer is being wired in, so while
-# it does not compile the file is simply absent and bench.py says "n/a".
-$(BENCH_DIR)/replay-pf: tools/bench/replay.c $(CORE_OBJS) $(BENCH_PF_SRCS) $(wildcard user/*.h) bpf/concscope.h
+# ... and with the Perfetto writer (user/pftrace.h). This rule never fails the
+# build: if the writer does not compile here the file is absent, the reason is
+# in replay-pf.log, and bench.py says "n/a" in its rows.
+$(BENCH_DIR)/replay-pf: tools/bench/replay.c tools/bench/pin.h $(CORE_OBJS) $(BENCH_PF_SRCS) $(wildcard user/*.h) bpf/concscope.h bpf/arch.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)rm -f $@ $@.log; \

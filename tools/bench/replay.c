@@ -11,7 +11,7 @@
  * (same capacity and window as the session) into a fresh cs_core, the way
  * the session does (CS_MARK_TRACK for the root first, window marks at the
  * root's exec and exit), then flushes and finishes the core. With -w (only
- * in the replay-pf build, which links user/pftrace.c) every ordered record
+ * in the replay-pf build, which links the writer, PF_SRCS) every ordered record
  * also goes to a Perfetto writer; the timed repetitions discard their file
  * and one more, untimed, pass writes TRACE so its size can be read.
  *
@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "core.h"
+#include "pin.h"
 #include "decode.h"
 #include "reorder.h"
 #ifdef CS_BENCH_PFTRACE
@@ -173,97 +174,149 @@ static void usage(void)
 	exit(2);
 }
 
-int main(int argc, char **argv)
-{
-	unsigned long reps = 1;
-	const char *trace = NULL;
-	unsigned char *buf;
-	size_t len, off = 0, nrec = 0, nsched = 0;
-	const struct cs_hdr *ev;
-	uint32_t root = 0;
-	uint64_t first_ts = 0, t0, ns, fed = 0;
-	struct cs_reorder ro;
-	struct replay r;
-	int opt, cpu = -1, ret;
-	unsigned long i;
+struct args {
+	unsigned long reps;
+	int cpu;             /* -1: not pinned */
+	uint32_t root;       /* 0: the first exec's pid */
+	const char *trace;   /* -w, or NULL */
+	const char *dump;
+};
 
+static void parse_args(int argc, char **argv, struct args *a)
+{
+	int opt;
+
+	*a = (struct args){ .reps = 1, .cpu = -1 };
 	while ((opt = getopt(argc, argv, "k:c:r:w:h")) != -1) {
 		switch (opt) {
-		case 'k': reps = strtoul(optarg, NULL, 10); break;
-		case 'c': cpu = atoi(optarg); break;
-		case 'r': root = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'w': trace = optarg; break;
+		case 'k': a->reps = strtoul(optarg, NULL, 10); break;
+		case 'c': a->cpu = atoi(optarg); break;
+		case 'r': a->root = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'w': a->trace = optarg; break;
 		default: usage();
 		}
 	}
-	if (optind + 1 != argc || !reps)
+	if (optind + 1 != argc || !a->reps)
 		usage();
+	a->dump = argv[optind];
 #ifndef CS_BENCH_PFTRACE
-	if (trace) {
+	if (a->trace) {
 		fprintf(stderr, "replay: built without the Perfetto writer (use replay-pf for -w)\n");
-		return 2;
+		exit(2);
 	}
 #endif
-	ret = load(argv[optind], &buf, &len);
-	if (ret) {
-		fprintf(stderr, "replay: %s: %s\n", argv[optind], strerror(-ret));
-		return 1;
-	}
+}
+
+/* What the dump holds, read once: its records, switches and wake-ups, first time, root. */
+struct dump_info {
+	size_t nrec, nsched;
+	uint64_t first_ts;
+};
+
+/* 0, or a message saying why the dump cannot be replayed. */
+static const char *scan(const unsigned char *buf, size_t len, uint32_t *root, struct dump_info *d)
+{
+	static char why[96];
+	const struct cs_hdr *ev;
+	size_t off = 0;
+
+	memset(d, 0, sizeof(*d));
 	while ((ev = cs_decode_next(buf, len, &off))) {
-		if (!nrec)
-			first_ts = ev->ts;
-		nrec++;
+		if (!d->nrec)
+			d->first_ts = ev->ts;
+		d->nrec++;
 		if (ev->kind == CS_EV_SWITCH || ev->kind == CS_EV_WAKING)
-			nsched++;
-		if (!root && ev->kind == CS_EV_EXEC)
-			root = ev->pid;
+			d->nsched++;
+		if (!*root && ev->kind == CS_EV_EXEC)
+			*root = ev->pid;
 	}
 	if (off != len) {
-		fprintf(stderr, "replay: %s: malformed record at byte %zu of %zu\n", argv[optind],
-			off, len);
-		return 1;
+		snprintf(why, sizeof(why), "malformed record at byte %zu of %zu", off, len);
+		return why;
 	}
-	if (!nrec || !root) {
-		fprintf(stderr, "replay: %s: %s\n", argv[optind],
-			!nrec ? "no records" : "no exec record (give the root pid with -r)");
-		return 1;
-	}
-	if (cpu >= 0) {
-		cpu_set_t set;
+	if (!d->nrec || !*root)
+		return !d->nrec ? "no records" : "no exec record (give the root pid with -r)";
+	return NULL;
+}
 
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set))
-			perror("replay: sched_setaffinity");
+/* The timed passes: records fed in all, or 0 after saying what failed. */
+static uint64_t timed_passes(const unsigned char *buf, size_t len, const struct args *a,
+			     const struct dump_info *d, struct cs_reorder *ro)
+{
+	struct replay r;
+	uint64_t fed = 0;
+	unsigned long i;
+	int ret;
+
+	for (i = 0; i < a->reps; i++) {
+		ret = pass(buf, len, a->root, d->first_ts, ro, &r, a->trace, false);
+		if (ret) {
+			fprintf(stderr, "replay: pass %lu failed: %s\n", i, strerror(-ret));
+			return 0;
+		}
+		fed += r.fed;
 	}
+	return fed;
+}
+
+/* One more pass, untimed, that keeps its file: its size, or -1 after saying why. */
+static long long write_trace(const unsigned char *buf, size_t len, const struct args *a,
+			     const struct dump_info *d, struct cs_reorder *ro)
+{
+	struct replay r;
+	struct stat st;
+	int ret = pass(buf, len, a->root, d->first_ts, ro, &r, a->trace, true);
+
+	if (ret || stat(a->trace, &st)) {
+		fprintf(stderr, "\nreplay: writing %s failed: %s\n", a->trace,
+			strerror(ret ? -ret : errno));
+		return -1;
+	}
+	return (long long)st.st_size;
+}
+
+int main(int argc, char **argv)
+{
+	struct dump_info d;
+	struct args a;
+	unsigned char *buf;
+	const char *why;
+	size_t len;
+	uint64_t t0, ns, fed;
+	long long bytes;
+	struct cs_reorder ro;
+	int ret;
+
+	parse_args(argc, argv, &a);
+	ret = load(a.dump, &buf, &len);
+	if (ret) {
+		fprintf(stderr, "replay: %s: %s\n", a.dump, strerror(-ret));
+		return 1;
+	}
+	why = scan(buf, len, &a.root, &d);
+	if (why) {
+		fprintf(stderr, "replay: %s: %s\n", a.dump, why);
+		return 1;
+	}
+	if (bench_pin(a.cpu))
+		perror("replay: sched_setaffinity");
 	if (cs_reorder_init(&ro, CS_REORDER_CAP, CS_REORDER_WINDOW_NS, on_ordered, NULL)) {
 		fprintf(stderr, "replay: out of memory\n");
 		return 1;
 	}
 	t0 = now_ns();
-	for (i = 0; i < reps; i++) {
-		ret = pass(buf, len, root, first_ts, &ro, &r, trace, false);
-		if (ret) {
-			fprintf(stderr, "replay: pass %lu failed: %s\n", i, strerror(-ret));
-			return 1;
-		}
-		fed += r.fed;
-	}
+	fed = timed_passes(buf, len, &a, &d, &ro);
+	if (!fed)
+		return 1;
 	ns = now_ns() - t0;
 	printf("replay: records=%llu sched=%zu reps=%lu seconds=%.6f events_per_s=%.0f",
-	       (unsigned long long)(fed / reps), nsched, reps, (double)ns / 1e9,
+	       (unsigned long long)(fed / a.reps), d.nsched, a.reps, (double)ns / 1e9,
 	       (double)fed / ((double)ns / 1e9));
-	if (trace) {
-		struct stat st;
-
-		/* one more pass, untimed, that keeps its file */
-		ret = pass(buf, len, root, first_ts, &ro, &r, trace, true);
-		if (ret || stat(trace, &st)) {
-			fprintf(stderr, "\nreplay: writing %s failed: %s\n", trace,
-				strerror(ret ? -ret : errno));
+	if (a.trace) {
+		bytes = write_trace(buf, len, &a, &d, &ro);
+		if (bytes < 0)
 			return 1;
-		}
-		printf(" pf_bytes=%lld", (long long)st.st_size);
+		printf(" pf_bytes=%lld", bytes);
 	}
 	printf("\n");
 	cs_reorder_free(&ro);

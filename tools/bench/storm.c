@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "pin.h"
 
 #define MAX_PAIRS 256
 
@@ -55,13 +56,7 @@ static void die(const char *what)
 
 static void pin(int cpu)
 {
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
+	if (bench_pin(cpu))
 		die("sched_setaffinity");
 }
 
