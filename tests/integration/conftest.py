@@ -35,7 +35,7 @@ def needs_bpf():
         pytest.skip(why)
 
 
-SNAP_RE = re.compile(r"SNAP (\S+) tid=(\d+) nvcsw=(-?\d+) nivcsw=(-?\d+) run_ns=(-?\d+) wait_ns=(-?\d+)")
+SNAP_RE = re.compile(r"SNAP (\S+) tid=(\d+) nvcsw=(-?\d+) nivcsw=(-?\d+) run_ns=(-?\d+) wait_ns=(-?\d+) pre_main_ns=(\d+)")
 
 
 def parse_snaps(text):
@@ -45,6 +45,7 @@ def parse_snaps(text):
         snaps[int(m.group(2))] = {
             "label": m.group(1), "nvcsw": int(m.group(3)), "nivcsw": int(m.group(4)),
             "run_ns": int(m.group(5)), "wait_ns": int(m.group(6)),
+            "pre_main_ns": int(m.group(7)),
         }
     return snaps
 

@@ -1,8 +1,11 @@
 /* snap.h: test programs report the kernel's own counters for a thread.
  *
- * A line "SNAP <label> tid=T nvcsw=N nivcsw=M run_ns=R wait_ns=W" is
- * written with one write(2), taken from /proc/self/task/TID/{status,schedstat}
- * just before the thread ends (those files vanish with it).
+ * A line "SNAP <label> tid=T nvcsw=N nivcsw=M run_ns=R wait_ns=W pre_main_ns=P"
+ * is written with one write(2), taken from /proc/self/task/TID/{status,schedstat}
+ * just before the thread ends (those files vanish with it). P is the CPU time
+ * the process's first thread had used when main() was about to run (its time
+ * in the parent before exec, exec itself, the dynamic loader), 0 for other
+ * threads: the part of run_ns that may precede a tracer's window.
  */
 #ifndef SNAP_H
 #define SNAP_H
@@ -19,6 +22,18 @@ static inline long long snap_field(const char *buf, const char *key)
 	const char *p = strstr(buf, key);
 
 	return p ? atoll(p + strlen(key)) : -1;
+}
+
+static long long snap_pre_main_ns;
+static pid_t snap_main_tid;
+
+__attribute__((constructor)) static void snap_at_start(void)
+{
+	struct timespec cpu;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	snap_pre_main_ns = (long long)cpu.tv_sec * 1000000000ll + cpu.tv_nsec;
+	snap_main_tid = (pid_t)syscall(SYS_gettid);
 }
 
 static inline void snap(const char *label)
@@ -50,9 +65,10 @@ static inline void snap(const char *label)
 	if (f)
 		fclose(f);
 	buf[n] = 0;
-	n = (size_t)snprintf(line, sizeof(line), "SNAP %s tid=%d nvcsw=%lld nivcsw=%lld run_ns=%lld wait_ns=%lld\n",
+	n = (size_t)snprintf(line, sizeof(line), "SNAP %s tid=%d nvcsw=%lld nivcsw=%lld run_ns=%lld wait_ns=%lld pre_main_ns=%lld\n",
 			     label, tid, snap_field(buf, "voluntary_ctxt_switches:"),
-			     snap_field(buf, "nonvoluntary_ctxt_switches:"), run, wait);
+			     snap_field(buf, "nonvoluntary_ctxt_switches:"), run, wait,
+			     tid == snap_main_tid ? snap_pre_main_ns : 0);
 	if (write(STDOUT_FILENO, line, n) < 0)
 		exit(3);
 }
