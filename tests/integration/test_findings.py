@@ -123,7 +123,10 @@ def test_a_cpu_job_beside_a_hog_blames_the_hog(hogs):
     assert ev["other_cpu_ns"] * 100 >= ev["ready_ns"] * 80, f["text"]
     assert "perl" in f["text"]
     perl = [g for g in s["other_cpu_by_program"] if g["comm"] == "perl"]
-    assert perl and perl[0]["processes"] == 2
+    # one perl or both: with three spinners on two CPUs, the one sharing ours may be the
+    # only one it waits behind for the whole second (the balancer cannot even out 2 and 1;
+    # CI saw 1 process, 338 ms)
+    assert perl and 1 <= perl[0]["processes"] <= 2, perl
     assert perl[0]["ns"] * 4 >= ev["other_cpu_ns"]  # a busy machine's others aside
     assert s["other_cpu_ns"] == ev["other_cpu_ns"]
     for k in ("serialized", "lock_holder_preempted"):
