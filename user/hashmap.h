@@ -103,6 +103,19 @@ static inline int cs_hmap_put(struct cs_hmap *m, uint64_t a, uint64_t b, uint32_
 	return 0;
 }
 
+/* FNV-1a of n bytes from h (0xcbf29ce484222325 to start): keys made of strings. */
+static inline uint64_t cs_hash_bytes(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ c[i]) * 0x100000001b3ull;
+	return h;
+}
+
+#define CS_HASH_SEED 0xcbf29ce484222325ull
+
 /* Empty it, keeping its memory. */
 void cs_hmap_clear(struct cs_hmap *m);
 /* Free its memory; it is an empty map again. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core.h"
+#include "grow.h"
 #include "pf_display.h"
 #include "pf_format.h"
 
@@ -679,15 +680,90 @@ void pf_display_track(struct pf_display *d, uint64_t uuid, const char *name)
 	disp_track_desc(d, 0, uuid, name, 0, 0, false);
 }
 
+/*
+ * s's iid in table t, its entry added to d->fresh the first time; 0 when it
+ * is to be written in place (a table full, no memory, or another string of
+ * the same hash and length already holding the slot).
+ */
+static uint64_t intern(struct pf_display *d, unsigned int t, const char *s, size_t len)
+{
+	static const uint32_t field[PF_IN_TABLES] = { 2, 3, 29 }; /* InternedData members */
+	struct pf_intern *in = &d->in[t];
+	uint64_t h = cs_hash_bytes(CS_HASH_SEED, s, len);
+	uint32_t *slot = cs_hmap_get(&in->idx, h, len);
+	char *copy;
+	size_t m;
+
+	if (slot)
+		return memcmp(in->str[*slot], s, len) ? 0 : *slot + 1;
+	if (in->n >= PF_INTERN_MAX || cs_grow(&in->str, in->n, &in->cap, sizeof(*in->str), 64))
+		return 0;
+	copy = malloc(len + 1);
+	if (!copy)
+		return 0;
+	memcpy(copy, s, len);
+	copy[len] = 0;
+	if (cs_hmap_put(&in->idx, h, len, (uint32_t)in->n)) {
+		free(copy);
+		return 0;
+	}
+	in->str[in->n++] = copy;
+	/* EventName, DebugAnnotationName and InternedString: iid 1, the text 2 */
+	m = pb_nest_begin(&d->fresh, field[t]);
+	pb_uint(&d->fresh, 1, in->n);
+	pb_bytes(&d->fresh, 2, s, len);
+	pb_nest_end(&d->fresh, m);
+	return in->n;
+}
+
+#define SLICE_ARGS_MAX 8
+
 void pf_display_slice(struct pf_display *d, uint64_t uuid, uint64_t ts, uint64_t dur,
 		      const char *name, const struct cs_pf_arg *args, unsigned int nargs)
 {
-	size_t mark[2];
+	struct pb_buf *b = &d->pkts;
+	uint64_t key[SLICE_ARGS_MAX], val[SLICE_ARGS_MAX], nid;
+	size_t nlen = strnlen(name, CS_LOCK_NAME_LEN + 32), mark[2], m, mi;
 	unsigned int i;
 
-	te_begin(d, ts, uuid, TE_BEGIN, name, mark);
-	for (i = 0; i < nargs; i++)
-		te_arg(d, args[i].key, 3, args[i].num, args[i].str);
+	nargs = nargs < SLICE_ARGS_MAX ? nargs : SLICE_ARGS_MAX;
+	pb_buf_reset(&d->fresh);
+	nid = intern(d, PF_IN_NAMES, name, nlen);
+	for (i = 0; i < nargs; i++) {
+		key[i] = intern(d, PF_IN_ARG_NAMES, args[i].key, strlen(args[i].key));
+		val[i] = args[i].str ? intern(d, PF_IN_VALUES, args[i].str, strlen(args[i].str)) : 0;
+	}
+	if (d->fresh.err && !b->err)
+		b->err = d->fresh.err;
+	mark[0] = disp_begin(d, ts);
+	pb_uint(b, TP_SEQ_FLAGS, SEQ_NEEDS_INCREMENTAL_STATE);
+	if (d->fresh.len) {
+		mi = pb_nest_begin(b, TP_INTERNED);
+		pb_raw(b, d->fresh.p, d->fresh.len);
+		pb_nest_end(b, mi);
+	}
+	mark[1] = pb_nest_begin(b, TP_TRACK_EVENT);
+	pb_uint(b, 9, TE_BEGIN);
+	pb_uint(b, 11, uuid);
+	if (nid)
+		pb_uint(b, 10, nid); /* name_iid */
+	else
+		pb_bytes(b, 23, name, nlen);
+	for (i = 0; i < nargs; i++) {
+		/* DebugAnnotation: name_iid 1 or name 10; string_value_iid 17, string 6, uint 3 */
+		m = pb_nest_begin(b, 4);
+		if (key[i])
+			pb_uint(b, 1, key[i]);
+		else
+			pb_str(b, 10, args[i].key);
+		if (val[i])
+			pb_uint(b, 17, val[i]);
+		else if (args[i].str)
+			pb_str(b, 6, args[i].str);
+		else
+			pb_uint(b, 3, args[i].num);
+		pb_nest_end(b, m);
+	}
 	te_end(d, mark);
 	te_begin(d, ts + dur, uuid, TE_END, NULL, mark);
 	te_end(d, mark);
@@ -695,7 +771,16 @@ void pf_display_slice(struct pf_display *d, uint64_t uuid, uint64_t ts, uint64_t
 
 void pf_display_free(struct pf_display *d)
 {
+	unsigned int i;
+
 	pb_buf_free(&d->pkts);
+	pb_buf_free(&d->fresh);
+	for (i = 0; i < PF_IN_TABLES; i++) {
+		while (d->in[i].n)
+			free(d->in[i].str[--d->in[i].n]);
+		free(d->in[i].str);
+		cs_hmap_free(&d->in[i].idx);
+	}
 	pf_stacks_free(&d->stk);
 	cs_hmap_free(&d->taskidx);
 	free(d->lost_cpu);

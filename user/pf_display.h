@@ -35,8 +35,25 @@ struct pf_args {
 	char buf[2048];
 };
 
+/*
+ * The strings of the slices after the records (pf_display_slice), interned
+ * on sequence 1: a name, argument name or string value is written once, in
+ * the InternedData of the first packet that uses it, and by its iid (1 +
+ * its index) after that. A critical path repeats a few names thousands of
+ * times.
+ */
+enum { PF_IN_NAMES, PF_IN_ARG_NAMES, PF_IN_VALUES, PF_IN_TABLES };
+#define PF_INTERN_MAX 65536 /* strings per table; past it, written in place */
+struct pf_intern {
+	struct cs_hmap idx; /* (hash, length) -> index */
+	char **str;
+	size_t n, cap;
+};
+
 struct pf_display {
 	struct pb_buf pkts; /* the group's display TracePackets, tags included */
+	struct pf_intern in[PF_IN_TABLES];
+	struct pb_buf fresh; /* InternedData entries the packet being built adds */
 	/* the whole file */
 	struct cs_hmap taskidx;
 	struct pf_task *tasks;

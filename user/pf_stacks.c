@@ -7,7 +7,6 @@
 #include "stacks.h"
 
 #define UUID_THREAD(tid) (0x636f6e6300000000ull | (uint64_t)(tid))
-#define SEQ_NEEDS_INCREMENTAL_STATE 2
 #define MAX_SPOOL (1ull << 26) /* instants per segment */
 
 struct pf_stk_def {
@@ -91,7 +90,7 @@ static size_t pkt_begin(struct pb_buf *b, uint64_t ts)
  */
 static void interned(struct pf_stacks *s, struct pb_buf *b, uint64_t ts)
 {
-	size_t m = pkt_begin(b, ts), mi = pb_nest_begin(b, 12), x;
+	size_t m = pkt_begin(b, ts), mi = pb_nest_begin(b, TP_INTERNED), x;
 	uint32_t i, j, iid;
 
 	for (i = 0; i < s->nnames; i++) {

@@ -36,22 +36,11 @@ struct cs_taskinfo {
 	size_t nprocs, capprocs, nthrs, capthrs, ngone;
 };
 
-/* FNV-1a: the hashes only tell "the same as before" from "changed". */
-static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
-}
-
 uint64_t cs_args_hash(const char *raw, size_t n)
 {
 	while (n && !raw[n - 1])
 		n--;
-	return hash_bytes(0xcbf29ce484222325ull, raw, n);
+	return cs_hash_bytes(CS_HASH_SEED, raw, n);
 }
 
 /* Not exactly one NUL at the end: padded over, or written past. */
@@ -311,7 +300,7 @@ static void read_title(struct ti_proc *p, uint64_t ts, cs_emit_fn emit, void *ct
 		return;
 	memset(&r, 0, sizeof(r));
 	cs_title_judge(raw, (size_t)n, p->exec_known, p->exec_hash, r.title, sizeof(r.title));
-	h = r.title[0] ? hash_bytes(0xcbf29ce484222325ull, r.title, strlen(r.title)) | 1 : 0;
+	h = r.title[0] ? cs_hash_bytes(CS_HASH_SEED, r.title, strlen(r.title)) | 1 : 0;
 	if (h == p->said)
 		return;
 	p->said = h;
@@ -332,7 +321,7 @@ static void read_sched(struct ti_thread *t, uint64_t ts, cs_emit_fn emit, void *
 	memset(&r, 0, sizeof(r));
 	if (cs_proc_sched((pid_t)t->pid, (pid_t)t->tid, &r))
 		return;
-	h = hash_bytes(0xcbf29ce484222325ull, &r, sizeof(r)) | 1;
+	h = cs_hash_bytes(CS_HASH_SEED, &r, sizeof(r)) | 1;
 	if (h == t->said)
 		return;
 	t->said = h;

@@ -8,6 +8,7 @@ with Perfetto's own _thread_executing_span_critical_path on the same trace
 (trace_processor_shell, found through TRACE_PROCESSOR).
 """
 import collections
+import csv
 import json
 import os
 import subprocess
@@ -241,6 +242,21 @@ def test_the_path_is_a_track_in_the_trace():
         cp = js["critical_path"]
         assert n == len(cp["segments"])
         assert total == cp["duration_ns"] and first == cp["start_ns"]
+        # each slice as the JSON has its segment: the names and arguments are interned
+        # (written once, then by reference), and Perfetto resolves them
+        out = tp_query(os.path.join(d, "t.pftrace"),
+                       "SELECT s.ts, s.dur, s.name, extract_arg(s.arg_set_id, 'debug.tid'), "
+                       "extract_arg(s.arg_set_id, 'debug.state'), "
+                       "extract_arg(s.arg_set_id, 'debug.what') FROM slice s JOIN track t "
+                       "ON s.track_id = t.id WHERE t.name = 'concscope critical path' "
+                       "ORDER BY s.ts;\n")
+        rows = list(csv.reader(out.splitlines()[1:]))
+        segs = sorted(cp["segments"], key=lambda g: g["start_ns"])
+        assert len(rows) == len(segs)
+        for (ts, dur, name, tid, state, what), g in zip(rows, segs):
+            assert (int(ts), int(dur), int(tid), state, what) == \
+                (g["start_ns"], g["dur_ns"], g["tid"], g["state"], g["what"]), (name, g)
+            assert name.startswith(f"{g['comm']} {g['tid']} {g['state']}"), (name, g)
 
 
 def test_critical_path_goes_with_a_command():

@@ -1538,6 +1538,149 @@ static void test_abort_keeps_old(void **state)
 	unlink(path);
 }
 
+/* ---- the slices after the records: interned strings ---- */
+
+struct interned {
+	char str[3][8][32]; /* by table (names, argument names, values) and iid */
+	unsigned int defined[3];
+	char name[4][32], args[4][64]; /* the BEGINs: their name and "key=value;..." */
+	unsigned int begins, ends;
+};
+
+static void copy_field(char *dst, size_t size, const struct pb_field *f)
+{
+	snprintf(dst, size, "%.*s", (int)f->len, (const char *)f->data);
+}
+
+/* InternedData: each entry once, with iids 1, 2, ... in order. */
+static void read_interned(struct interned *in, const struct pb_field *id)
+{
+	struct pb_field f, g;
+	struct pb_dec d, e;
+	int t;
+
+	pb_sub(&d, id);
+	while (pb_next(&d, &f) > 0) {
+		uint64_t iid = 0;
+
+		t = f.num == 2 ? 0 : f.num == 3 ? 1 : f.num == 29 ? 2 : -1;
+		assert_true(t >= 0);
+		pb_sub(&e, &f);
+		while (pb_next(&e, &g) > 0) {
+			if (g.num == 1)
+				iid = g.u;
+			if (g.num == 2) {
+				assert_int_equal(iid, ++in->defined[t]); /* iid first, in order */
+				assert_true(iid < 8);
+				copy_field(in->str[t][iid], sizeof(in->str[t][iid]), &g);
+			}
+		}
+	}
+}
+
+static const char *resolve(struct interned *in, int t, uint64_t iid)
+{
+	assert_true(iid >= 1 && iid <= in->defined[t]); /* defined before its use */
+	return in->str[t][iid];
+}
+
+static void read_slice_event(struct interned *in, const struct pb_field *te, bool needs)
+{
+	struct pb_field f, g;
+	struct pb_dec d, a;
+	char name[32] = "", *args;
+
+	pb_sub(&d, te);
+	while (pb_next(&d, &f) > 0) {
+		if (f.num == 9 && f.u == 2)
+			in->ends++;
+		if (f.num == 10) {
+			assert_true(needs); /* an iid needs the sequence's interned state */
+			snprintf(name, sizeof(name), "%s", resolve(in, 0, f.u));
+		}
+		if (f.num == 23)
+			copy_field(name, sizeof(name), &f);
+	}
+	if (!name[0])
+		return;
+	assert_true(in->begins < 4);
+	snprintf(in->name[in->begins], sizeof(in->name[0]), "%s", name);
+	args = in->args[in->begins++];
+	pb_sub(&d, te);
+	while (pb_next(&d, &f) > 0) {
+		if (f.num != 4)
+			continue;
+		pb_sub(&a, &f);
+		while (pb_next(&a, &g) > 0) {
+			size_t len = strlen(args);
+			char v[32];
+
+			if (g.num == 1)
+				snprintf(v, sizeof(v), "%s=", resolve(in, 1, g.u));
+			else if (g.num == 17)
+				snprintf(v, sizeof(v), "%s;", resolve(in, 2, g.u));
+			else if (g.num == 3)
+				snprintf(v, sizeof(v), "%llu;", (unsigned long long)g.u);
+			else
+				fail(); /* every name and string is interned here */
+			snprintf(args + len, 64 - len, "%s", v);
+		}
+	}
+}
+
+static void test_slices_intern_their_strings(void **state)
+{
+	static const uint64_t uuid = CS_PF_UUID_CRITPATH;
+	struct cs_pf_arg a1[] = { { "state", "running", 0 }, { "tid", NULL, 7 } };
+	struct cs_pf_arg a2[] = { { "state", "ready", 0 }, { "tid", NULL, 8 } };
+	struct cs_pf_writer *w;
+	struct interned in;
+	struct pb_field f, g;
+	struct pb_dec d, p;
+	uint8_t *buf;
+	size_t len;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	assert_int_equal(cs_pf_open(&w, tpath("in.pftrace"), &meta2), 0);
+	assert_int_equal(cs_pf_track(w, uuid, "concscope critical path"), 0);
+	assert_int_equal(cs_pf_slice(w, uuid, T0, 10, "a 7 running", a1, 2), 0);
+	assert_int_equal(cs_pf_slice(w, uuid, T0 + 10, 5, "a 8 ready", a2, 2), 0);
+	assert_int_equal(cs_pf_slice(w, uuid, T0 + 15, 20, "a 7 running", a1, 2), 0);
+	assert_int_equal(cs_pf_close(&w, true), 0);
+	buf = slurp(tpath("in.pftrace"), &len);
+	pb_dec_init(&d, buf, len);
+	while (pb_next(&d, &f) > 0) {
+		bool needs = false;
+
+		pb_sub(&p, &f); /* the packet's InternedData before its event, whatever the order */
+		while (pb_next(&p, &g) > 0) {
+			if (g.num == 13)
+				needs = g.u == 2;
+			if (g.num == 12)
+				read_interned(&in, &g);
+		}
+		pb_sub(&p, &f);
+		while (pb_next(&p, &g) > 0)
+			if (g.num == 11)
+				read_slice_event(&in, &g, needs);
+	}
+	/* each string once: two names, two argument names, two values */
+	assert_int_equal(in.defined[0], 2);
+	assert_int_equal(in.defined[1], 2);
+	assert_int_equal(in.defined[2], 2);
+	assert_int_equal(in.begins, 3);
+	assert_int_equal(in.ends, 3);
+	assert_string_equal(in.name[0], "a 7 running");
+	assert_string_equal(in.name[1], "a 8 ready");
+	assert_string_equal(in.name[2], "a 7 running");
+	assert_string_equal(in.args[0], "state=running;tid=7;");
+	assert_string_equal(in.args[1], "state=ready;tid=8;");
+	assert_string_equal(in.args[2], "state=running;tid=7;");
+	free(buf);
+	unlink(tpath("in.pftrace"));
+}
+
 /* A 2-task ping-pong storm on one CPU: bytes per scheduler event. */
 static void test_storm_size(void **state)
 {
@@ -1595,6 +1738,7 @@ int main(void)
 		cmocka_unit_test(test_prev_state_reported),
 		cmocka_unit_test(test_roundtrip_scenario),
 		cmocka_unit_test(test_perfetto_structure),
+		cmocka_unit_test(test_slices_intern_their_strings),
 		cmocka_unit_test(test_roundtrip_random),
 		cmocka_unit_test(test_defaults_follow_the_writer),
 		cmocka_unit_test(test_other_version),
