@@ -80,13 +80,19 @@ int cs_pf_close(struct cs_pf_writer **w, bool commit);
  * Slices on a track of concscope's own, for the Perfetto UI only (the
  * reader skips them), written after the records (e.g. the critical path,
  * computed once the recording is over). cs_pf_track() names the track
- * (once, before its slices); uuid is the caller's id for it, in concscope's
- * range (CS_PF_UUID_*). Each slice is [ts, ts + dur) with string (str) or
+ * (once, before its slices); uuid is the caller's id for it
+ * (CS_PF_UUID_*). Each slice is [ts, ts + dur) with string (str) or
  * number arguments. 0 or the writer's error.
  */
-#define CS_PF_UUID_CRITPATH 0x636f6e6373630003ull /* pf_display.c has ...1 and ...2 */
-#define CS_PF_UUID_FINDINGS 0x636f6e6373630004ull
-#define CS_PF_UUID_EPISODES 0x636f6e6373630005ull
+/*
+ * Small numbers: a track uuid is in every event on the track, and these
+ * tracks hold one slice per stretch of a critical path (one byte instead of
+ * nine, twice a slice). Every other uuid concscope writes is above 2^32
+ * (pf_display.c, pf_stacks.c), so these are its own.
+ */
+#define CS_PF_UUID_CRITPATH 3ull
+#define CS_PF_UUID_FINDINGS 4ull
+#define CS_PF_UUID_EPISODES 5ull
 struct cs_pf_arg {
 	const char *key;
 	const char *str;      /* NULL: num */
