@@ -25,13 +25,16 @@ static void usage(FILE *f)
 	usages++;
 }
 
-/* A command with one option of its own, -p N, refusing 0. */
+/* A command with one option of its own, -p N, refusing 0: as the real commands do, it
+ * says why itself and returns CS_OPT_BAD ("already reported"). */
 static enum cs_opt_result own_opt(struct cs_opts *o, int c, const char *arg)
 {
 	if (c != 'p')
 		return CS_OPT_UNKNOWN;
-	if (arg[0] == '0')
+	if (arg[0] == '0') {
+		cs_err("-p needs a number above 0, not '%s'", arg);
 		return CS_OPT_BAD;
+	}
 	o->pid = 1;
 	return CS_OPT_TAKEN;
 }
@@ -62,6 +65,15 @@ static enum cs_parse_result parse(struct cs_opts *o, int argc, ...)
 	errors = usages = 0;
 	return cs_opts_parse(&syntax, argc, argv, o);
 }
+
+/* A command line refused as a usage error, with exactly one error line and no usage text
+ * (a macro: a failure names the refusal's own line). */
+#define refused(argc, ...) do {								\
+		struct cs_opts o_;							\
+		assert_int_equal(parse(&o_, (argc), __VA_ARGS__), CS_PARSE_USAGE);	\
+		assert_int_equal(errors, 1);						\
+		assert_int_equal(usages, 0);						\
+	} while (0)
 
 static void options_and_defaults(void **st)
 {
@@ -100,16 +112,13 @@ static void filters_sort_and_csv(void **st)
 	assert_int_equal(o.view.sort, CS_SORT_LOCK);
 	assert_string_equal(o.csv_path, "t.csv");
 	assert_int_equal(errors, 0);
-	assert_int_equal(parse(&o, 3, "--pid", "7,,8"), CS_PARSE_USAGE);
-	assert_int_equal(parse(&o, 3, "--pid", "-1"), CS_PARSE_USAGE);
-	assert_int_equal(parse(&o, 3, "--tid", "1,x"), CS_PARSE_USAGE);
-	assert_int_equal(parse(&o, 3, "--tid", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17"),
-			 CS_PARSE_USAGE);
-	assert_int_equal(parse(&o, 3, "--comm", "a,"), CS_PARSE_USAGE);
-	assert_int_equal(parse(&o, 3, "--comm", "a-name-far-longer-than-a-comm-is"),
-			 CS_PARSE_USAGE);
-	assert_int_equal(parse(&o, 3, "--sort", "fastest"), CS_PARSE_USAGE);
-	assert_int_equal(errors, 1);
+	refused(3, "--pid", "7,,8");
+	refused(3, "--pid", "-1");
+	refused(3, "--tid", "1,x");
+	refused(3, "--tid", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17");
+	refused(3, "--comm", "a,");
+	refused(3, "--comm", "a-name-far-longer-than-a-comm-is");
+	refused(3, "--sort", "fastest");
 }
 
 static void help_is_not_an_error(void **st)
@@ -125,21 +134,13 @@ static void help_is_not_an_error(void **st)
 
 static void refusals_are_usage_errors(void **st)
 {
-	struct cs_opts o;
-
 	(void)st;
-	assert_int_equal(parse(&o, 2, "--bogus"), CS_PARSE_USAGE);
-	assert_int_equal(errors, 1);
-	assert_int_equal(parse(&o, 2, "--json"), CS_PARSE_USAGE);    /* no value */
-	assert_int_equal(errors, 1);
-	assert_int_equal(parse(&o, 2, "--lanes=0"), CS_PARSE_USAGE); /* a common value */
-	assert_int_equal(errors, 1);
-	assert_int_equal(parse(&o, 3, "-p", "0"), CS_PARSE_USAGE);   /* the command's own */
-	assert_int_equal(parse(&o, 2, "--buffer-size=17179869185G"), CS_PARSE_USAGE);
-	assert_int_equal(errors, 1);
-	assert_int_equal(parse(&o, 3, "--no-locks", "--futex-syscalls"), CS_PARSE_USAGE);
-	assert_int_equal(errors, 1);
-	assert_int_equal(usages, 0);
+	refused(2, "--bogus");
+	refused(2, "--json");                     /* no value */
+	refused(2, "--lanes=0");                  /* a common value */
+	refused(3, "-p", "0");                    /* the command's own: it said why, once */
+	refused(2, "--buffer-size=17179869185G");
+	refused(3, "--no-locks", "--futex-syscalls");
 	assert_int_equal(cs_parse_exit_code(CS_PARSE_USAGE), CS_EXIT_USAGE);
 }
 
