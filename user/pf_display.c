@@ -15,14 +15,6 @@
 
 #define PF_MAX_TASKS (1u << 20) /* names kept */
 
-/* UUIDs of concscope's own tracks. */
-#define UUID_MODELS 0x636f6e6373630001ull
-#define UUID_LOST 0x636f6e6373630002ull
-#define UUID_THREAD(tid) (0x636f6e6300000000ull | (uint64_t)(tid))
-#define UUID_UNTRACED(tid) (0x636f6e6400000000ull | (uint64_t)(tid))
-#define UUID_LOSS(slot) (0x636f6e6373640000ull | (uint64_t)(slot))
-#define UUID_PROCESS(pid) (0x636f6e6500000000ull | (uint64_t)(pid))
-
 /* TrackEvent.type */
 enum { TE_BEGIN = 1, TE_END = 2, TE_INSTANT = 3, TE_COUNTER = 4 };
 
@@ -85,11 +77,7 @@ const char *pf_display_comm(struct pf_display *d, uint32_t tid)
 
 static size_t disp_begin_seq(struct pf_display *d, uint64_t ts, uint32_t seq)
 {
-	size_t m = pb_nest_begin(&d->pkts, 1);
-
-	pb_uint(&d->pkts, TP_TIMESTAMP, ts);
-	pb_uint(&d->pkts, TP_SEQ_ID, seq);
-	return m;
+	return pf_packet_begin(&d->pkts, ts, seq);
 }
 
 static size_t disp_begin(struct pf_display *d, uint64_t ts)
@@ -628,9 +616,15 @@ bool pf_display_needs_bundle(unsigned int kind)
 	       kind == CS_EV_EXIT || kind == CS_EV_MIGRATE || kind == CS_EV_LOST;
 }
 
+/* A capture's thread, for pf_stacks: the display's one track per thread. */
+static void stacks_track(void *ctx, uint64_t ts, uint32_t tid, uint32_t pid)
+{
+	thread_track(ctx, ts, tid, pid, false);
+}
+
 void pf_display_feed(struct pf_display *d, const union cs_rec *r, struct pf_events *ev)
 {
-	pf_stacks_feed(&d->stk, r, &d->pkts);
+	pf_stacks_feed(&d->stk, r, &d->pkts, stacks_track, d);
 	switch (r->h.kind) {
 	case CS_EV_FORK:
 		disp_fork(d, &r->fork, ev);

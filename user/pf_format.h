@@ -111,6 +111,14 @@
 #define PF_SEQ_TRACKS 2
 #define PF_MAX_CPU 1024 /* Perfetto's limit for a bundle's cpu */
 
+/* UUIDs of concscope's own tracks (the display's, pf_display.c, pf_stacks.c). */
+#define UUID_MODELS 0x636f6e6373630001ull
+#define UUID_LOST 0x636f6e6373630002ull
+#define UUID_THREAD(tid) (0x636f6e6300000000ull | (uint64_t)(tid))
+#define UUID_UNTRACED(tid) (0x636f6e6400000000ull | (uint64_t)(tid))
+#define UUID_LOSS(slot) (0x636f6e6373640000ull | (uint64_t)(slot))
+#define UUID_PROCESS(pid) (0x636f6e6500000000ull | (uint64_t)(pid))
+
 /* ---- field numbers ---- */
 
 enum {
@@ -162,6 +170,16 @@ static inline void pf_comm_norm(char dst[CS_COMM_LEN], const char *src)
 
 	memset(dst, 0, CS_COMM_LEN);
 	memcpy(dst, src, n);
+}
+
+/* A display TracePacket (Trace field 1) into b: its time and sequence; the mark to close. */
+static inline size_t pf_packet_begin(struct pb_buf *b, uint64_t ts, uint32_t seq)
+{
+	size_t m = pb_nest_begin(b, 1);
+
+	pb_uint(b, TP_TIMESTAMP, ts);
+	pb_uint(b, TP_SEQ_ID, seq);
+	return m;
 }
 
 /* ---- CompactSched ---- */

@@ -6,7 +6,6 @@
 #include "pf_stacks.h"
 #include "stacks.h"
 
-#define UUID_THREAD(tid) (0x636f6e6300000000ull | (uint64_t)(tid))
 #define MAX_SPOOL (1ull << 26) /* instants per segment */
 
 struct pf_stk_def {
@@ -72,12 +71,11 @@ static void on_name(struct pf_stacks *s, const struct cs_frame_name *e)
 	s->names[s->nnames++][CS_FRAME_NAME_LEN - 1] = 0;
 }
 
+/* A packet on sequence 1 that uses its interned data. */
 static size_t pkt_begin(struct pb_buf *b, uint64_t ts)
 {
-	size_t m = pb_nest_begin(b, 1);
+	size_t m = pf_packet_begin(b, ts, PF_SEQ);
 
-	pb_uint(b, TP_TIMESTAMP, ts);
-	pb_uint(b, TP_SEQ_ID, PF_SEQ);
 	pb_uint(b, TP_SEQ_FLAGS, SEQ_NEEDS_INCREMENTAL_STATE);
 	return m;
 }
@@ -130,30 +128,10 @@ static void interned(struct pf_stacks *s, struct pb_buf *b, uint64_t ts)
 	pb_nest_end(b, m);
 }
 
-/* A thread track for each tid (the same descriptor the lock slices use). */
-static void thread_track(struct pb_buf *b, struct cs_hmap *seen, uint64_t ts, uint32_t pid, uint32_t tid)
-{
-	size_t m, md, mt;
-
-	if (cs_hmap_get(seen, tid, 0) || cs_hmap_put(seen, tid, 0, 1))
-		return;
-	m = pb_nest_begin(b, 1);
-	pb_uint(b, TP_TIMESTAMP, ts);
-	pb_uint(b, TP_SEQ_ID, PF_SEQ);
-	md = pb_nest_begin(b, TP_TRACK_DESC);
-	pb_uint(b, 1, UUID_THREAD(tid));
-	mt = pb_nest_begin(b, 4);
-	pb_int(b, 1, (int32_t)pid);
-	pb_int(b, 2, (int64_t)tid);
-	pb_nest_end(b, mt);
-	pb_nest_end(b, md);
-	pb_nest_end(b, m);
-}
-
 /* The segment's captures, as instants with their callstacks. */
-static void flush(struct pf_stacks *s, struct pb_buf *b, uint64_t ts)
+static void flush(struct pf_stacks *s, struct pb_buf *b, uint64_t ts, pf_thread_track_fn *track,
+		  void *ctx)
 {
-	struct cs_hmap seen = { 0 };
 	struct spool_rec r;
 	size_t m, mt;
 
@@ -166,7 +144,7 @@ static void flush(struct pf_stacks *s, struct pb_buf *b, uint64_t ts)
 
 		if (!slot)
 			continue;
-		thread_track(b, &seen, r.ts, r.pid_where >> 2, r.tid);
+		track(ctx, r.ts, r.tid, r.pid_where >> 2);
 		m = pkt_begin(b, r.ts);
 		mt = pb_nest_begin(b, TP_TRACK_EVENT);
 		pb_uint(b, 9, 3); /* TYPE_INSTANT */
@@ -176,13 +154,13 @@ static void flush(struct pf_stacks *s, struct pb_buf *b, uint64_t ts)
 		pb_nest_end(b, mt);
 		pb_nest_end(b, m);
 	}
-	cs_hmap_free(&seen);
 	fclose(s->spool);
 	s->spool = NULL;
 	s->nspool = 0;
 }
 
-void pf_stacks_feed(struct pf_stacks *s, const union cs_rec *r, struct pb_buf *pkts)
+void pf_stacks_feed(struct pf_stacks *s, const union cs_rec *r, struct pb_buf *pkts,
+		    pf_thread_track_fn *track, void *ctx)
 {
 	struct spool_rec sr;
 
@@ -205,7 +183,7 @@ void pf_stacks_feed(struct pf_stacks *s, const union cs_rec *r, struct pb_buf *p
 		break;
 	case CS_EV_MARK:
 		if (r->mark.h.aux == CS_MARK_SEGMENT_END)
-			flush(s, pkts, r->h.ts);
+			flush(s, pkts, r->h.ts, track, ctx);
 		break;
 	}
 }

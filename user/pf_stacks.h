@@ -35,9 +35,17 @@ struct pf_stacks {
 	struct cs_hmap nameidx;  /* (pid, address) -> index */
 };
 
+/*
+ * The thread track of a capture's thread, written by whom owns the tracks
+ * (pf_display.c: once per thread, on PF_SEQ_TRACKS) into the same pkts.
+ */
+typedef void pf_thread_track_fn(void *ctx, uint64_t ts, uint32_t tid, uint32_t pid);
+
 /* One private record: spool captures, keep definitions and names; at a
- * segment's end, write the display packets into pkts. */
-void pf_stacks_feed(struct pf_stacks *s, const union cs_rec *r, struct pb_buf *pkts);
+ * segment's end, write the display packets into pkts, track(ctx, ...)
+ * before each capture's instant. */
+void pf_stacks_feed(struct pf_stacks *s, const union cs_rec *r, struct pb_buf *pkts,
+		    pf_thread_track_fn *track, void *ctx);
 void pf_stacks_free(struct pf_stacks *s);
 
 #endif
