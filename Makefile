@@ -175,8 +175,9 @@ $(BUILD)/tests/test_pyframes: $(BUILD)/obj/pyframes.o
 TEST_LIBS_test_symbols := -lelf -pthread
 $(BUILD)/tests/test_critpath: $(BUILD)/obj/critpath_show.o
 
-test-unit: $(UNIT_TESTS)
-	$(Q)fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
+# test_ehframe reads the test program built without frame pointers, from CS_BUILD
+test-unit: $(UNIT_TESTS) $(BUILD)/tests/progs/stackhot
+	$(Q)fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; CS_BUILD=$(abspath $(BUILD)) $$t || fail=1; done; exit $$fail
 
 test-integration: all
 	$(Q)CS_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/integration
