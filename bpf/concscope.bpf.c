@@ -333,13 +333,15 @@ static __always_inline __u32 after_switch(unsigned int rep, bool lock)
 	return rep == 0x2 ? CS_KS_IO : CS_KS_SLEEP;
 }
 
-/* prev's side of a switch: its futex wait, its totals; the switch flags. */
+/*
+ * prev's side of a switch: its futex wait, its totals; the switch flags.
+ * rep is the state the switch reports for prev (cs_report_state()).
+ */
 static __always_inline __u8 switch_prev(struct task_struct *prev, const struct cs_bpf_cpu *c,
-					bool preempt, unsigned int prev_state, __s16 nr,
-					struct pt_regs *regs, __u64 ts)
+					bool preempt, unsigned int prev_state, unsigned int rep,
+					__s16 nr, struct pt_regs *regs, __u64 ts)
 {
 	struct cs_kfig fig = { .cpu = prev->se.sum_exec_runtime, .rd = prev->sched_info.run_delay };
-	unsigned int rep = cs_report_state(preempt, prev_state, prev->exit_state);
 	struct cs_kthread *k;
 	bool lock = false, woken;
 	__u32 st;
@@ -347,8 +349,9 @@ static __always_inline __u8 switch_prev(struct task_struct *prev, const struct c
 	if (lock_states && regs && cs_futex_nr_may_wait(nr))
 		lock = futex_wait_record(prev, regs, nr, ts);
 	k = kthread_take(prev->pid, prev->tgid, ts, CS_KS_UNKNOWN);
-	if (k && k->kwait && rep != 0 && rep != 0x100)
-		lock = true; /* blocked while waiting for a kernel lock */
+	/* blocked while waiting for a kernel lock (after_switch ignores lock for a ready prev) */
+	if (k && k->kwait)
+		lock = true;
 	st = after_switch(rep, lock);
 	if (k)
 		kswitch_out(k, c, ts, st | cs_letter_index(rep) << 8 |
@@ -367,6 +370,7 @@ int BPF_PROG(cs_sched_switch, bool preempt, struct task_struct *prev,
 	struct cs_kthread *k;
 	struct cs_switch *e;
 	__u8 flags = preempt ? CS_SWF_PREEMPT : 0;
+	unsigned int rep;
 	__s16 nr;
 
 	if (!c)
@@ -375,9 +379,10 @@ int BPF_PROG(cs_sched_switch, bool preempt, struct task_struct *prev,
 	chain_break(c, prev->pid);
 	nr = cs_switch_syscall(preempt, prev, prev_state, &regs);
 	if (prev->pid && tracked_task(prev)) {
+		rep = cs_report_state(preempt, prev_state, prev->exit_state);
 		if (stacks_on) /* before the records of the switch, with their time */
-			stack_at_switch(ctx, prev, preempt, prev_state, ts);
-		flags |= switch_prev(prev, c, preempt, prev_state, nr, regs, ts);
+			stack_at_switch(ctx, prev, rep, ts);
+		flags |= switch_prev(prev, c, preempt, prev_state, rep, nr, regs, ts);
 	}
 	if (next->pid && tracked_task(next)) {
 		k = kthread_take(next->pid, next->tgid, ts, CS_KS_UNKNOWN);

@@ -326,12 +326,13 @@ static __noinline void stack_capture(void *ctx, struct task_struct *task, __u64 
 	submit(e);
 }
 
-/* At a switch-out that blocks (not a preemption, not an exit). */
-static __always_inline void stack_at_switch(void *ctx, struct task_struct *prev, bool preempt,
-					    unsigned int prev_state, __u64 ts)
+/*
+ * At a switch-out that blocks (not a preemption, not an exit); rep is the
+ * state the switch reports for prev (cs_report_state()).
+ */
+static __always_inline void stack_at_switch(void *ctx, struct task_struct *prev, unsigned int rep,
+					    __u64 ts)
 {
-	unsigned int rep = cs_report_state(preempt, prev_state, prev->exit_state);
-
 	if (rep == 0 || rep == 0x100 || rep == 0x10 || rep == 0x20)
 		return;
 	stack_capture(ctx, prev, ts, CS_STK_SWITCH);
