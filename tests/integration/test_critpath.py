@@ -216,7 +216,10 @@ def test_attach_and_report_a_chosen_thread():
             assert p.returncode == 0, p.stderr
             cp = js["critical_path"]
             assert cp["tid"] == tid
-            check_tiling(cp, cp["end_ns"] - cp["start_ns"])
+            # the thread lives through the whole window: its path covers the -d 0.5 asked for
+            assert js["duration_ns"] == 500000000
+            check_tiling(cp, js["duration_ns"])
+            assert cp["duration_ns"] == js["duration_ns"]  # exactly: from the window's start to its end
             # without the option, an attach's report has no path; with it, the same one
             r, rjs = run_concscope(["report", trace])
             assert r.returncode == 0 and "critical_path" not in rjs
