@@ -196,12 +196,13 @@ def test_a_small_build_agrees_with_perfetto():
             if s["state"] == "running" and b > a:
                 ours[s["tid"]] += minus(a, b, irq)
         total = sum(ours.values())
-        # most of the path is still compared (0.2% to 3.6% left out in 18 runs here)
-        assert total > 0 and minus(pf_start, cp["end_ns"], irq) > 0.75 * (cp["end_ns"] - pf_start)
-        assert abs(total - sum(theirs.values())) <= 0.02 * total
+        # most of the path is still compared (0.2% to 3.6% left out in the README's 18 runs,
+        # 1.2% to 1.6% in 3 more; 10% leaves room for a busier machine's chain breaks)
+        assert total > 0 and minus(pf_start, cp["end_ns"], irq) > 0.9 * (cp["end_ns"] - pf_start)
+        # and there each thread's running time on the path is Perfetto's, to the nanosecond
+        # (as the README says: equal for every thread in every run measured)
         for tid in set(ours) | set(theirs):
-            x, y = ours[tid], theirs[tid]
-            assert abs(x - y) <= 0.02 * max(x, y), (tid, x, y)
+            assert ours[tid] == theirs[tid], (tid, ours[tid], theirs[tid])
 
 
 def test_attach_and_report_a_chosen_thread():
