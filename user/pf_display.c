@@ -314,36 +314,116 @@ static void disp_track_desc(struct pf_display *d, uint64_t ts, uint64_t uuid,
 	pb_nest_end(b, m);
 }
 
-/* A TrackEvent; returns the marks to close with te_end(). */
+/*
+ * s's iid in table t, its entry added to d->fresh the first time; 0 when it
+ * is to be written in place (a table full, no memory, or another string of
+ * the same hash and length already holding the slot).
+ */
+static uint64_t intern(struct pf_display *d, unsigned int t, const char *s, size_t len)
+{
+	static const uint32_t field[PF_IN_TABLES] = { 2, 3, 29 }; /* InternedData members */
+	struct pf_intern *in = &d->in[t];
+	uint64_t h = cs_hash_bytes(CS_HASH_SEED, s, len);
+	uint32_t *slot = cs_hmap_get(&in->idx, h, len);
+	char *copy;
+	size_t m;
+
+	if (slot)
+		return memcmp(in->str[*slot], s, len) ? 0 : *slot + 1;
+	if (in->n >= PF_INTERN_MAX || cs_grow(&in->str, in->n, &in->cap, sizeof(*in->str), 64))
+		return 0;
+	copy = malloc(len + 1);
+	if (!copy)
+		return 0;
+	memcpy(copy, s, len);
+	copy[len] = 0;
+	if (cs_hmap_put(&in->idx, h, len, (uint32_t)in->n)) {
+		free(copy);
+		return 0;
+	}
+	in->str[in->n++] = copy;
+	/* EventName, DebugAnnotationName and InternedString: iid 1, the text 2 */
+	m = pb_nest_begin(&d->fresh, field[t]);
+	pb_uint(&d->fresh, 1, in->n);
+	pb_bytes(&d->fresh, 2, s, len);
+	pb_nest_end(&d->fresh, m);
+	return in->n;
+}
+
+/*
+ * s (its first len bytes), interned in table t: by its iid in field fi, or
+ * in place in field fs when intern() says so.
+ */
+static void te_string(struct pf_display *d, unsigned int t, uint32_t fi, uint32_t fs,
+		      const char *s, size_t len)
+{
+	uint64_t iid = intern(d, t, s, len);
+
+	if (iid) {
+		pb_uint(&d->pkts, fi, iid);
+		d->te_iid = true;
+	} else {
+		pb_bytes(&d->pkts, fs, s, len);
+	}
+}
+
+/*
+ * A TrackEvent on sequence 1 (name_iid 10, or name 23); returns the marks
+ * to close with te_end(). The interned entries it and its arguments add
+ * gather in d->fresh until then.
+ */
 static void te_begin(struct pf_display *d, uint64_t ts, uint64_t uuid, int type,
 		     const char *name, size_t mark[2])
 {
 	struct pb_buf *b = &d->pkts;
 
+	pb_buf_reset(&d->fresh);
+	d->te_iid = false;
 	mark[0] = disp_begin(d, ts);
 	mark[1] = pb_nest_begin(b, TP_TRACK_EVENT);
 	pb_uint(b, 9, (uint64_t)type);
 	pb_uint(b, 11, uuid);
 	if (name)
-		pb_strn(b, 23, name, CS_LOCK_NAME_LEN + 32);
+		te_string(d, PF_IN_NAMES, 10, 23, name, strnlen(name, CS_LOCK_NAME_LEN + 32));
 }
 
+/*
+ * The event's end, then, in the same packet (the importer reads a packet's
+ * InternedData before its event, whatever their order), the entries it
+ * added and the flag that it needs the sequence's interned state.
+ */
 static void te_end(struct pf_display *d, const size_t mark[2])
 {
-	pb_nest_end(&d->pkts, mark[1]);
-	pb_nest_end(&d->pkts, mark[0]);
+	struct pb_buf *b = &d->pkts;
+	size_t mi;
+
+	pb_nest_end(b, mark[1]);
+	if (d->te_iid)
+		pb_uint(b, TP_SEQ_FLAGS, SEQ_NEEDS_INCREMENTAL_STATE);
+	if (d->fresh.len) {
+		mi = pb_nest_begin(b, TP_INTERNED);
+		pb_raw(b, d->fresh.p, d->fresh.len);
+		pb_nest_end(b, mi);
+	}
+	if (d->fresh.err && !b->err)
+		b->err = d->fresh.err;
+	pb_nest_end(b, mark[0]);
 }
 
-/* DebugAnnotation: name + one of string (6), uint (3), int (4), pointer (7). */
+/*
+ * DebugAnnotation: its name (name_iid 1, or name 10), then a string
+ * (string_value_iid 17, or string 6), or v in field (uint 3, int 4,
+ * pointer 7).
+ */
 static void te_arg(struct pf_display *d, const char *name, uint32_t field, uint64_t v,
 		   const char *s)
 {
 	struct pb_buf *b = &d->pkts;
 	size_t m = pb_nest_begin(b, 4);
 
-	pb_str(b, 10, name);
+	te_string(d, PF_IN_ARG_NAMES, 1, 10, name, strlen(name));
 	if (s)
-		pb_str(b, 6, s);
+		te_string(d, PF_IN_VALUES, 17, 6, s, strlen(s));
 	else
 		pb_uint(b, field, v);
 	pb_nest_end(b, m);
@@ -674,93 +754,27 @@ void pf_display_track(struct pf_display *d, uint64_t uuid, const char *name)
 	disp_track_desc(d, 0, uuid, name, 0, 0, false);
 }
 
-/*
- * s's iid in table t, its entry added to d->fresh the first time; 0 when it
- * is to be written in place (a table full, no memory, or another string of
- * the same hash and length already holding the slot).
- */
-static uint64_t intern(struct pf_display *d, unsigned int t, const char *s, size_t len)
+/* The caller's arguments of a slice (pf_display_slice). */
+struct slice_args {
+	const struct cs_pf_arg *a;
+	unsigned int n;
+};
+
+static void caller_args(struct pf_display *d, const void *arg)
 {
-	static const uint32_t field[PF_IN_TABLES] = { 2, 3, 29 }; /* InternedData members */
-	struct pf_intern *in = &d->in[t];
-	uint64_t h = cs_hash_bytes(CS_HASH_SEED, s, len);
-	uint32_t *slot = cs_hmap_get(&in->idx, h, len);
-	char *copy;
-	size_t m;
+	const struct slice_args *sa = arg;
+	unsigned int i;
 
-	if (slot)
-		return memcmp(in->str[*slot], s, len) ? 0 : *slot + 1;
-	if (in->n >= PF_INTERN_MAX || cs_grow(&in->str, in->n, &in->cap, sizeof(*in->str), 64))
-		return 0;
-	copy = malloc(len + 1);
-	if (!copy)
-		return 0;
-	memcpy(copy, s, len);
-	copy[len] = 0;
-	if (cs_hmap_put(&in->idx, h, len, (uint32_t)in->n)) {
-		free(copy);
-		return 0;
-	}
-	in->str[in->n++] = copy;
-	/* EventName, DebugAnnotationName and InternedString: iid 1, the text 2 */
-	m = pb_nest_begin(&d->fresh, field[t]);
-	pb_uint(&d->fresh, 1, in->n);
-	pb_bytes(&d->fresh, 2, s, len);
-	pb_nest_end(&d->fresh, m);
-	return in->n;
+	for (i = 0; i < sa->n; i++)
+		te_arg(d, sa->a[i].key, 3, sa->a[i].num, sa->a[i].str);
 }
-
-#define SLICE_ARGS_MAX 8
 
 void pf_display_slice(struct pf_display *d, uint64_t uuid, uint64_t ts, uint64_t dur,
 		      const char *name, const struct cs_pf_arg *args, unsigned int nargs)
 {
-	struct pb_buf *b = &d->pkts;
-	uint64_t key[SLICE_ARGS_MAX], val[SLICE_ARGS_MAX], nid;
-	size_t nlen = strnlen(name, CS_LOCK_NAME_LEN + 32), mark[2], m, mi;
-	unsigned int i;
+	struct slice_args sa = { args, nargs };
 
-	nargs = nargs < SLICE_ARGS_MAX ? nargs : SLICE_ARGS_MAX;
-	pb_buf_reset(&d->fresh);
-	nid = intern(d, PF_IN_NAMES, name, nlen);
-	for (i = 0; i < nargs; i++) {
-		key[i] = intern(d, PF_IN_ARG_NAMES, args[i].key, strlen(args[i].key));
-		val[i] = args[i].str ? intern(d, PF_IN_VALUES, args[i].str, strlen(args[i].str)) : 0;
-	}
-	if (d->fresh.err && !b->err)
-		b->err = d->fresh.err;
-	mark[0] = disp_begin(d, ts);
-	pb_uint(b, TP_SEQ_FLAGS, SEQ_NEEDS_INCREMENTAL_STATE);
-	if (d->fresh.len) {
-		mi = pb_nest_begin(b, TP_INTERNED);
-		pb_raw(b, d->fresh.p, d->fresh.len);
-		pb_nest_end(b, mi);
-	}
-	mark[1] = pb_nest_begin(b, TP_TRACK_EVENT);
-	pb_uint(b, 9, TE_BEGIN);
-	pb_uint(b, 11, uuid);
-	if (nid)
-		pb_uint(b, 10, nid); /* name_iid */
-	else
-		pb_bytes(b, 23, name, nlen);
-	for (i = 0; i < nargs; i++) {
-		/* DebugAnnotation: name_iid 1 or name 10; string_value_iid 17, string 6, uint 3 */
-		m = pb_nest_begin(b, 4);
-		if (key[i])
-			pb_uint(b, 1, key[i]);
-		else
-			pb_str(b, 10, args[i].key);
-		if (val[i])
-			pb_uint(b, 17, val[i]);
-		else if (args[i].str)
-			pb_str(b, 6, args[i].str);
-		else
-			pb_uint(b, 3, args[i].num);
-		pb_nest_end(b, m);
-	}
-	te_end(d, mark);
-	te_begin(d, ts + dur, uuid, TE_END, NULL, mark);
-	te_end(d, mark);
+	slice(d, uuid, name, ts, ts + dur, caller_args, &sa);
 }
 
 void pf_display_free(struct pf_display *d)

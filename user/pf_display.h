@@ -36,11 +36,12 @@ struct pf_args {
 };
 
 /*
- * The strings of the slices after the records (pf_display_slice), interned
- * on sequence 1: a name, argument name or string value is written once, in
- * the InternedData of the first packet that uses it, and by its iid (1 +
- * its index) after that. A critical path repeats a few names thousands of
- * times.
+ * The strings of the track events (all on sequence 1, whose interned state
+ * only the header clears), interned: an event's name, argument name or
+ * string value is written once, in the InternedData of the first packet
+ * that uses it, and by its iid (1 + its index) after that. A critical path
+ * or a lock's waits repeat a few names thousands of times. (Sequence 2's
+ * track descriptors use none.)
  */
 enum { PF_IN_NAMES, PF_IN_ARG_NAMES, PF_IN_VALUES, PF_IN_TABLES };
 #define PF_INTERN_MAX 65536 /* strings per table; past it, written in place */
@@ -54,6 +55,7 @@ struct pf_display {
 	struct pb_buf pkts; /* the group's display TracePackets, tags included */
 	struct pf_intern in[PF_IN_TABLES];
 	struct pb_buf fresh; /* InternedData entries the packet being built adds */
+	bool te_iid;         /* the packet being built refers to an interned string */
 	/* the whole file */
 	struct cs_hmap taskidx;
 	struct pf_task *tasks;

@@ -1021,6 +1021,52 @@ static void test_prev_state_reported(void **state)
 	stream_free(&out);
 }
 
+/* ---- interned strings (InternedData), as the importer resolves them ---- */
+
+struct interned {
+	char str[3][8][32]; /* by table (names, argument names, values) and iid */
+	unsigned int defined[3];
+	char name[4][32], args[4][64]; /* the BEGINs: their name and "key=value;..." */
+	unsigned int begins, ends;
+};
+
+static void copy_field(char *dst, size_t size, const struct pb_field *f)
+{
+	snprintf(dst, size, "%.*s", (int)f->len, (const char *)f->data);
+}
+
+/* InternedData: each entry once, with iids 1, 2, ... in order. */
+static void read_interned(struct interned *in, const struct pb_field *id)
+{
+	struct pb_field f, g;
+	struct pb_dec d, e;
+	int t;
+
+	pb_sub(&d, id);
+	while (pb_next(&d, &f) > 0) {
+		uint64_t iid = 0;
+
+		t = f.num == 2 ? 0 : f.num == 3 ? 1 : f.num == 29 ? 2 : -1;
+		assert_true(t >= 0);
+		pb_sub(&e, &f);
+		while (pb_next(&e, &g) > 0) {
+			if (g.num == 1)
+				iid = g.u;
+			if (g.num == 2) {
+				assert_int_equal(iid, ++in->defined[t]); /* iid first, in order */
+				assert_true(iid < 8);
+				copy_field(in->str[t][iid], sizeof(in->str[t][iid]), &g);
+			}
+		}
+	}
+}
+
+static const char *resolve(struct interned *in, int t, uint64_t iid)
+{
+	assert_true(iid >= 1 && iid <= in->defined[t]); /* defined before its use */
+	return in->str[t][iid];
+}
+
 /* ---- what Perfetto's importer needs ---- */
 
 struct pcheck {
@@ -1029,6 +1075,7 @@ struct pcheck {
 	uint64_t overrun_end;
 	int open[8];
 	uint64_t uuids[8];
+	struct interned in; /* sequence 1's */
 };
 
 static int track_slot(struct pcheck *pc, uint64_t uuid)
@@ -1043,11 +1090,28 @@ static int track_slot(struct pcheck *pc, uint64_t uuid)
 	return i;
 }
 
-static void check_track_event(struct pcheck *pc, const struct pb_field *te)
+/* A DebugAnnotation's name, inline (10) or interned (1). */
+static void arg_name(struct interned *in, const struct pb_field *da, char *name, size_t size)
+{
+	struct pb_field g;
+	struct pb_dec a;
+
+	name[0] = 0;
+	pb_sub(&a, da);
+	while (pb_next(&a, &g) > 0) {
+		if (g.num == 10)
+			copy_field(name, size, &g);
+		if (g.num == 1)
+			snprintf(name, size, "%s", resolve(in, 1, g.u));
+	}
+}
+
+static void check_track_event(struct pcheck *pc, const struct pb_field *te, bool needs)
 {
 	struct pb_field f;
 	struct pb_dec d;
 	uint64_t type = 0, uuid = 0;
+	char name[32];
 	int slot;
 
 	pb_sub(&d, te);
@@ -1056,12 +1120,19 @@ static void check_track_event(struct pcheck *pc, const struct pb_field *te)
 			type = f.u;
 		if (f.num == 11)
 			uuid = f.u;
-		if (f.num == 23 && f.len == 8 && !memcmp(f.data, "rq->lock", 8))
-			pc->named_lock++;
-		if (f.num == 23 && f.len == 14 && !memcmp(f.data, "0x7f0000001000", 14))
-			pc->named_futex++;
-		if (f.num == 4 && memmem(f.data, f.len, "released_by", 11))
-			pc->released++;
+		name[0] = 0;
+		if (f.num == 23)
+			copy_field(name, sizeof(name), &f);
+		if (f.num == 10) {
+			assert_true(needs); /* an iid needs the sequence's interned state */
+			snprintf(name, sizeof(name), "%s", resolve(&pc->in, 0, f.u));
+		}
+		pc->named_lock += !strcmp(name, "rq->lock");
+		pc->named_futex += !strcmp(name, "0x7f0000001000");
+		if (f.num == 4) {
+			arg_name(&pc->in, &f, name, sizeof(name));
+			pc->released += !strcmp(name, "released_by");
+		}
 	}
 	assert_true(uuid != 0);
 	slot = track_slot(pc, uuid);
@@ -1125,9 +1196,17 @@ static void check_ftrace_stats(struct pcheck *pc, const struct pb_field *fs)
 static void check_packet(struct pcheck *pc, const struct pb_field *pkt)
 {
 	bool seq1 = false, seq2 = false, ts = false, has_te = false, thread_desc = false;
+	bool needs = false;
 	struct pb_field f, g;
 	struct pb_dec d, b;
 
+	pb_sub(&d, pkt); /* the packet's InternedData before its event, whatever the order */
+	while (pb_next(&d, &f) > 0) {
+		if (f.num == 13)
+			needs = f.u == 2;
+		if (f.num == 12)
+			read_interned(&pc->in, &f);
+	}
 	pb_sub(&d, pkt);
 	while (pb_next(&d, &f) > 0) {
 		if (f.num == 10) {
@@ -1154,7 +1233,7 @@ static void check_packet(struct pcheck *pc, const struct pb_field *pkt)
 		}
 		if (f.num == 11) {
 			has_te = true;
-			check_track_event(pc, &f);
+			check_track_event(pc, &f, needs);
 		}
 		if (f.num == 34) /* FtraceStats: START, then END with the overruns */
 			check_ftrace_stats(pc, &f);
@@ -1539,50 +1618,6 @@ static void test_abort_keeps_old(void **state)
 }
 
 /* ---- the slices after the records: interned strings ---- */
-
-struct interned {
-	char str[3][8][32]; /* by table (names, argument names, values) and iid */
-	unsigned int defined[3];
-	char name[4][32], args[4][64]; /* the BEGINs: their name and "key=value;..." */
-	unsigned int begins, ends;
-};
-
-static void copy_field(char *dst, size_t size, const struct pb_field *f)
-{
-	snprintf(dst, size, "%.*s", (int)f->len, (const char *)f->data);
-}
-
-/* InternedData: each entry once, with iids 1, 2, ... in order. */
-static void read_interned(struct interned *in, const struct pb_field *id)
-{
-	struct pb_field f, g;
-	struct pb_dec d, e;
-	int t;
-
-	pb_sub(&d, id);
-	while (pb_next(&d, &f) > 0) {
-		uint64_t iid = 0;
-
-		t = f.num == 2 ? 0 : f.num == 3 ? 1 : f.num == 29 ? 2 : -1;
-		assert_true(t >= 0);
-		pb_sub(&e, &f);
-		while (pb_next(&e, &g) > 0) {
-			if (g.num == 1)
-				iid = g.u;
-			if (g.num == 2) {
-				assert_int_equal(iid, ++in->defined[t]); /* iid first, in order */
-				assert_true(iid < 8);
-				copy_field(in->str[t][iid], sizeof(in->str[t][iid]), &g);
-			}
-		}
-	}
-}
-
-static const char *resolve(struct interned *in, int t, uint64_t iid)
-{
-	assert_true(iid >= 1 && iid <= in->defined[t]); /* defined before its use */
-	return in->str[t][iid];
-}
 
 static void read_slice_event(struct interned *in, const struct pb_field *te, bool needs)
 {
