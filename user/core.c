@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core_priv.h"
+#include "grow.h"
 
 #define MAX_NAMES (1u << 20)
 
@@ -53,6 +54,7 @@ void cs_core_free(struct cs_core **core)
 	cs_locks_free(c);
 	cs_prof_free(c);
 	free(c->other);
+	cs_hmap_free(&c->otheridx);
 	cs_stacks_free(&c->stacks);
 	free(c->names);
 	free(c->titles);
@@ -711,29 +713,38 @@ uint64_t cs_core_tl_width(const struct cs_core *c)
 
 #define MAX_OTHERS 1024
 
+/* The entry of pid, made on first sight; NULL when out of memory. */
+static struct cs_other *other_of(struct cs_core *c, uint32_t pid)
+{
+	uint32_t *slot = cs_hmap_get(&c->otheridx, pid, 0);
+	struct cs_other *o;
+
+	if (slot)
+		return &c->other[*slot];
+	if (c->nother >= MAX_OTHERS)
+		return &c->other[MAX_OTHERS - 1]; /* the last takes the rest */
+	if (cs_grow(&c->other, c->nother, &c->capother, sizeof(*c->other), 16) ||
+	    cs_hmap_put(&c->otheridx, pid, 0, (uint32_t)c->nother))
+		return NULL;
+	o = &c->other[c->nother++];
+	memset(o, 0, sizeof(*o));
+	o->pid = pid;
+	return o;
+}
+
 void cs_core_other_add(struct cs_core *c, uint32_t pid, uint32_t tid, uint64_t ns)
 {
-	const char *comm = cs_core_comm(c, tid);
-	struct cs_other *o = NULL;
-	size_t i;
+	struct cs_other *o = other_of(c, pid);
+	const char *comm;
 
-	for (i = 0; i < c->nother && !o; i++)
-		if (c->other[i].pid == pid)
-			o = &c->other[i];
-	if (!o && c->nother < MAX_OTHERS) {
-		void *p = realloc(c->other, (c->nother + 1) * sizeof(*c->other));
-
-		if (!p)
-			return;
-		c->other = p;
-		o = &c->other[c->nother++];
-		memset(o, 0, sizeof(*o));
-		o->pid = pid;
-	} else if (!o) {
-		o = &c->other[MAX_OTHERS - 1]; /* the last takes the rest */
+	if (!o)
+		return;
+	/* its own entry: the name of the task that held the CPU last */
+	if (o->pid == pid || !o->comm[0]) {
+		comm = cs_core_comm(c, tid);
+		if (comm)
+			memcpy(o->comm, comm, CS_COMM_LEN);
 	}
-	if (comm && (!o->comm[0] || o->pid == pid))
-		memcpy(o->comm, comm, CS_COMM_LEN);
 	o->ns += ns;
 }
 

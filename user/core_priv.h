@@ -135,7 +135,8 @@ struct cs_core {
 	unsigned int ncpus;
 	struct cs_prof prof;
 	struct cs_other *other; /* tasks outside the target that held our CPUs */
-	size_t nother;
+	size_t nother, capother;
+	struct cs_hmap otheridx; /* pid -> index in other */
 	bool finished;
 	struct cs_core_slices slices;
 

@@ -64,8 +64,19 @@ static void add_blocked(struct cs_core *c, struct cs_thread_priv *t, uint64_t a,
 		cs_topk_add(&t->pub.blocked, (uint64_t)(t->block_syscall + 1), count, ns);
 }
 
-/* Charge the wait of r on this CPU, up to ts, to whoever runs there. */
-static void charge_one(struct cs_core *c, struct cs_cpu *cpu, struct cs_thread_priv *r, uint64_t ts)
+/* Who holds a CPU a ready thread waits for. */
+enum holder { HOLDER_IDLE, HOLDER_OWN, HOLDER_OTHER };
+
+static enum holder holder_of(const struct cs_core *c, const struct cs_cpu *cpu)
+{
+	if (!cpu->cur)
+		return HOLDER_IDLE;
+	return cs_core_is_tracked(c, cpu->cur_pid) ? HOLDER_OWN : HOLDER_OTHER;
+}
+
+/* Charge the wait of r on this CPU, up to ts, to whoever runs there (holder: its kind). */
+static void charge_one(struct cs_core *c, struct cs_cpu *cpu, enum holder holder,
+		       struct cs_thread_priv *r, uint64_t ts)
 {
 	uint64_t a = r->wait_from > cpu->since ? r->wait_from : cpu->since, b = ts;
 	uint64_t ns = cpu->known && ts > a ? clip(c, &a, &b) : 0;
@@ -75,9 +86,9 @@ static void charge_one(struct cs_core *c, struct cs_cpu *cpu, struct cs_thread_p
 		return;
 	cs_topk_add(&r->pub.holders, cpu->cur, 1, ns);
 	cs_core_observe_held(c, r, cpu->cur, a, b);
-	if (!cpu->cur) {
+	if (holder == HOLDER_IDLE) {
 		r->pub.ready_idle_ns += ns;
-	} else if (cs_core_is_tracked(c, cpu->cur_pid)) {
+	} else if (holder == HOLDER_OWN) {
 		r->pub.ready_own_ns += ns;
 	} else {
 		r->pub.ready_other_ns += ns;
@@ -88,10 +99,14 @@ static void charge_one(struct cs_core *c, struct cs_cpu *cpu, struct cs_thread_p
 /* Charge the time prev held this CPU to each tracked thread waiting on it. */
 static void charge_holders(struct cs_core *c, struct cs_cpu *cpu, uint64_t ts)
 {
+	enum holder holder;
 	unsigned int i;
 
+	if (!cpu->nready)
+		return;
+	holder = holder_of(c, cpu); /* once per switch, not once per waiting thread */
 	for (i = 0; i < cpu->nready; i++)
-		charge_one(c, cpu, cpu->ready[i], ts);
+		charge_one(c, cpu, holder, cpu->ready[i], ts);
 }
 
 /*
@@ -365,14 +380,16 @@ void cs_states_on_waking(struct cs_core *c, const struct cs_waking *e, uint64_t 
 void cs_states_on_migrate(struct cs_core *c, const struct cs_migrate *e, uint64_t ts)
 {
 	struct cs_thread_priv *t = cs_core_tracked_thread(c, e->h.tid, e->h.pid, ts);
+	struct cs_cpu *from;
 
 	if (!t)
 		return;
 	if (in_window(c, ts))
 		t->pub.events.migrations++;
 	if (t->state == CS_ST_READY) {
-		if (t->cpu < c->ncpus)
-			charge_one(c, &c->cpus[t->cpu], t, ts);
+		from = t->cpu < c->ncpus ? &c->cpus[t->cpu] : NULL;
+		if (from)
+			charge_one(c, from, holder_of(c, from), t, ts);
 		cs_core_ready_leave(c, t);
 		t->cpu = e->h.aux;
 		cs_core_ready_enter(c, t, ts);

@@ -635,6 +635,47 @@ static void lost_events_are_counted(void **st)
 	cs_core_free(&c);
 }
 
+/*
+ * Tasks outside the target that held a CPU a thread waited for: one entry a
+ * process, named after its thread that held the CPU last; past 1,024 of
+ * them the last entry takes the rest.
+ */
+static void others_are_kept_per_process(void **st)
+{
+	struct cs_core *c = tracking(1);
+	const struct cs_other *o;
+	uint64_t ts = 1 * MS, sum = 0;
+	uint32_t k, prev = 1;
+	size_t i, n;
+
+	(void)st;
+	mark(c, 0, CS_MARK_WINDOW_BEGIN, 1);
+	sw(c, 0, 0, 0, 0, 0, 0, 1, 1);
+	for (k = 0; k < 1100; k++, ts += MS) { /* 1 waits while 2000, 2001, ... run */
+		sw(c, ts, 0, prev, prev, 0, 1, 2000 + k, 2000 + k);
+		prev = 2000 + k;
+	}
+	sw(c, ts, 0, prev, prev, 0, 1, 5000, 2000); /* another thread of 2000 */
+	sw(c, ts + MS, 0, 5000, 2000, 0, 1, 1, 1);
+	cs_core_finish(c, ts + 2 * MS);
+	assert_int_equal(th(c, 1)->ready_other_ns, 1101 * MS);
+	n = cs_core_others(c, &o);
+	assert_int_equal(n, 1024);
+	assert_int_equal(o[0].pid, 2000);
+	assert_int_equal(o[0].ns, 2 * MS);
+	assert_string_equal(o[0].comm, "task5000");
+	assert_int_equal(o[1].pid, 2001);
+	assert_int_equal(o[1].ns, 1 * MS);
+	assert_string_equal(o[1].comm, "task2001");
+	assert_int_equal(o[1023].pid, 3023);
+	assert_int_equal(o[1023].ns, 77 * MS); /* 3023 to 3099 */
+	assert_string_equal(o[1023].comm, "task3023");
+	for (i = 0; i < n; i++)
+		sum += o[i].ns;
+	assert_int_equal(sum, 1101 * MS);
+	cs_core_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -659,6 +700,7 @@ int main(void)
 		cmocka_unit_test(timeline_merges_and_keeps_totals),
 		cmocka_unit_test(run_queue_on_an_unseen_cpu),
 		cmocka_unit_test(lost_events_are_counted),
+		cmocka_unit_test(others_are_kept_per_process),
 		cmocka_unit_test(huge_timestamps_do_not_hang_the_timeline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
