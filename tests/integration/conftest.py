@@ -50,6 +50,23 @@ def parse_snaps(text):
     return snaps
 
 
+def labelled(text, label, n):
+    """The snapshots of the threads a test program labelled label, by tid: exactly n of
+    them (a check over them that found none would check nothing)."""
+    snaps = {tid: s for tid, s in parse_snaps(text).items() if s["label"] == label}
+    assert len(snaps) == n, (label, n, snaps)
+    return snaps
+
+
+# the states a thread's time in the window is split into, one at a time
+STATES = ("running_ns", "ready_ns", "sleep_ns", "io_ns", "lock_ns", "untraced_ns")
+
+
+def lifetime(t):
+    """A thread's time in the window: all its states, the untraced included."""
+    return sum(t[k] for k in STATES)
+
+
 def threads_of(summary):
     return {t["tid"]: t for p in summary["processes"] for t in p["threads"]}
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import CONCSCOPE, parse_snaps, prog, run_concscope, threads_of
+from conftest import CONCSCOPE, labelled, lifetime, parse_snaps, prog, run_concscope, threads_of
 from kcounters import steal_ns
 
 pytestmark = pytest.mark.usefixtures("needs_bpf")
@@ -21,11 +21,6 @@ def run_measured(args):
     p, js = run_concscope(args)
     js["_steal_ns"] = steal_ns() - before + 2e7  # +2 ticks: the counter's granularity
     return p, js
-
-
-def alive(t):
-    return (t["running_ns"] + t["ready_ns"] + t["sleep_ns"] + t["io_ns"] + t["lock_ns"] +
-            t["untraced_ns"])
 
 
 def close(a, b, rel, floor):
@@ -77,7 +72,7 @@ def test_sleeper_is_sleeping():
     assert p.returncode == 0, p.stderr
     assert js["exit_status"] == 0
     (t,) = threads_of(js).values()
-    assert t["sleep_ns"] >= 0.95 * alive(t)
+    assert t["sleep_ns"] >= 0.95 * lifetime(t)
     assert 0.9e9 <= js["duration_ns"] <= 2e9
     assert any(b["syscall"] == "clock_nanosleep" and b["count"] >= 19 for b in t["blocked_in"])
     snaps = parse_snaps(p.stdout)
@@ -87,27 +82,25 @@ def test_sleeper_is_sleeping():
 def test_lone_spinner_is_running():
     p, js = run_measured(["run", "--", prog("spinner"), "1", "1", "1"])
     assert p.returncode == 0, p.stderr
-    snaps = parse_snaps(p.stdout)
-    workers = [t for tid, t in threads_of(js).items() if snaps.get(tid, {}).get("label") == "worker"]
-    assert len(workers) == 1
-    t = workers[0]
+    snaps = labelled(p.stdout, "worker", 1)
+    (tid,) = snaps
+    t = threads_of(js)[tid]
     # it ran whenever no other program held its CPU (CI's machine runs other work: the time
     # behind it is measured, ready_behind_ns.other), and never waited for a thread of its own
     behind = t["ready_behind_ns"]
-    assert t["running_ns"] >= 0.95 * (alive(t) - behind["other"]), (t, behind)
-    assert behind["target"] <= 0.01 * alive(t), behind
+    assert t["running_ns"] >= 0.95 * (lifetime(t) - behind["other"]), (t, behind)
+    assert behind["target"] <= 0.01 * lifetime(t), behind
     check_against_kernel(t, snaps[t["tid"]], steal=js["_steal_ns"])
 
 
 def test_two_spinners_share_one_cpu():
     p, js = run_measured(["run", "--", prog("spinner"), "1.5", "2", "1"])
     assert p.returncode == 0, p.stderr
-    snaps = parse_snaps(p.stdout)
+    snaps = labelled(p.stdout, "worker", 2)
     threads = threads_of(js)
-    workers = [threads[tid] for tid, s in snaps.items() if s["label"] == "worker"]
-    assert len(workers) == 2
+    workers = [threads[tid] for tid in snaps]
     for t in workers:
-        a = alive(t)
+        a = lifetime(t)
         # half the CPU the other programs left them (ready_behind_ns.other: on a busy
         # machine they hold it too) each waited for its sibling
         left = a - t["ready_behind_ns"]["other"]
@@ -153,8 +146,7 @@ def test_threads_waking_each_other_match_kernel_counters():
     assert p.returncode == 0, p.stderr
     snaps = parse_snaps(p.stdout)
     threads = threads_of(js)
-    workers = [tid for tid, s in snaps.items() if s["label"] == "worker"]
-    assert len(workers) == 3
+    workers = labelled(p.stdout, "worker", 3)
     for tid, s in snaps.items():
         t = threads[tid]
         check_against_kernel(t, s, strict=(s["label"] == "worker"), steal=js["_steal_ns"])
@@ -185,7 +177,7 @@ def test_attach_sees_all_threads():
             assert t["voluntary_switches"] > 20
         # the main thread blocks in pthread_join (a futex) the whole time
         main = threads[child.pid]
-        assert main["sleep_ns"] >= 0.95 * alive(main)
+        assert main["sleep_ns"] >= 0.95 * lifetime(main)
     finally:
         child.kill()
         child.wait()
@@ -204,7 +196,7 @@ def test_attach_window_is_exact_while_the_ring_fills_as_fast_as_it_is_read():
         assert js["duration_ns"] == 500000000
         assert js["events"] > 100000, js["events"]
         for t in threads_of(js).values():
-            assert alive(t) <= 500000000, t
+            assert lifetime(t) <= 500000000, t
     finally:
         child.kill()
         child.wait()

@@ -7,7 +7,7 @@ import tempfile
 
 import pytest
 
-from conftest import CONCSCOPE, parse_snaps, prog, run_concscope, threads_of
+from conftest import CONCSCOPE, labelled, lifetime, prog, run_concscope, threads_of
 
 pytestmark = pytest.mark.usefixtures("needs_bpf")
 
@@ -15,10 +15,8 @@ pytestmark = pytest.mark.usefixtures("needs_bpf")
 def test_hot_mutex_is_found_named_and_attributed():
     p, js = run_concscope(["run", "--", prog("mutexhot"), "3", "1500"])
     assert p.returncode == 0, p.stderr
-    snaps = parse_snaps(p.stdout)
-    workers = {tid for tid, s in snaps.items() if s["label"] == "worker"}
-    main = [tid for tid, s in snaps.items() if s["label"] == "main"][0]
-    assert len(workers) == 3
+    workers = set(labelled(p.stdout, "worker", 3))
+    (main,) = labelled(p.stdout, "main", 1)
     hot = [l for l in js["locks"] if l["symbol"] == "hot_lock"]
     assert len(hot) == 1, [l["symbol"] for l in js["locks"]]
     hot = hot[0]
@@ -101,7 +99,7 @@ def test_futex_syscalls_mode_finds_the_lock_and_says_why_each_wait_ended():
         p, js = run_concscope(["run", "--futex-syscalls", "-o", trace, "--",
                                prog("mutexhot"), "3", "600"])
         assert p.returncode == 0, p.stderr
-        workers = {tid for tid, s in parse_snaps(p.stdout).items() if s["label"] == "worker"}
+        workers = set(labelled(p.stdout, "worker", 3))
         hot = [l for l in js["locks"] if l["symbol"] == "hot_lock"]
         assert len(hot) == 1 and hot[0]["kind"] == "mutex" and hot[0]["waits"] >= 100
         # released by the other workers (a stray "unknown", tid 0, is allowed: a wake-up
@@ -133,11 +131,6 @@ def test_futex_syscalls_mode_finds_the_lock_and_says_why_each_wait_ended():
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
 
 
-def lifetime(t):
-    return sum(t[k] for k in ("running_ns", "ready_ns", "sleep_ns", "io_ns", "lock_ns",
-                              "untraced_ns"))
-
-
 @pytest.mark.parametrize("interp,script", [("/usr/bin/python3", "sharedfd.py"),
                                            ("/usr/bin/perl", "sharedfd.pl")])
 def test_a_kernel_mutex_wait_ends_and_the_sleep_after_it_is_sleep(interp, script):
@@ -161,10 +154,8 @@ def test_a_kernel_mutex_wait_ends_and_the_sleep_after_it_is_sleep(interp, script
 def test_an_idle_condition_pool_is_sleeping():
     p, js = run_concscope(["run", "--", prog("condpool"), "4", "1"])
     assert p.returncode == 0, p.stderr
-    snaps = parse_snaps(p.stdout)
     threads = threads_of(js)
-    workers = [threads[tid] for tid, s in snaps.items() if s["label"] == "worker"]
-    assert len(workers) == 4
+    workers = [threads[tid] for tid in labelled(p.stdout, "worker", 4)]
     for t in workers:
         assert t["sleep_ns"] >= 0.95 * lifetime(t), t
         assert t["lock_ns"] <= 0.01 * lifetime(t), t

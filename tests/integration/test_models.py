@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from conftest import run_concscope
+from conftest import lifetime, run_concscope
 
 pytestmark = pytest.mark.usefixtures("needs_bpf")
 
@@ -14,10 +14,6 @@ def by_model(js, work):
 
 def threads(m):
     return [t for p in m["processes"] for t in p["threads"]]
-
-
-def alive(t):
-    return t["running_ns"] + t["ready_ns"] + t["sleep_ns"] + t["io_ns"] + t["lock_ns"]
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +60,7 @@ def test_gil_switches_and_waits_for_its_lock(all_c):
     workers = [t for t in threads(gil) if t["tid"] != pid]
     assert len(workers) == 4
     lock = sum(t["lock_ns"] for t in workers)
-    assert lock >= 0.5 * sum(alive(t) for t in workers)
+    assert lock >= 0.5 * sum(lifetime(t) for t in workers)
     gil_lock = [l for l in gil["locks"] if l["symbol"].startswith("gil")]
     assert gil_lock and gil_lock[0]["kind"] == "mutex"
     # every thread got a fair share of turns
@@ -72,8 +68,8 @@ def test_gil_switches_and_waits_for_its_lock(all_c):
     assert len(turns) == 4 and min(turns) >= 0.25 * sum(turns) / 4
     # the plain threads' main thread joins: sleeping, not lock-bound
     main = [t for t in threads(thr) if t["tid"] == thr["processes"][0]["pid"]][0]
-    assert main["lock_ns"] < 0.05 * alive(main)
-    assert sum(t["lock_ns"] for t in threads(thr)) < 0.05 * sum(alive(t) for t in threads(thr))
+    assert main["lock_ns"] < 0.05 * lifetime(main)
+    assert sum(t["lock_ns"] for t in threads(thr)) < 0.05 * sum(lifetime(t) for t in threads(thr))
 
 
 def test_io_async_keeps_up_with_one_thread(all_c):

@@ -17,17 +17,13 @@ import tempfile
 
 import pytest
 
-from conftest import CONCSCOPE, parse_snaps, prog, redis_server, run_concscope, threads_of
+from conftest import (CONCSCOPE, STATES, labelled, lifetime, prog, redis_server, run_concscope,
+                      threads_of)
 from kcounters import stopped_counters
 
 pytestmark = pytest.mark.usefixtures("needs_bpf")
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
-STATES = ("running_ns", "ready_ns", "sleep_ns", "io_ns", "lock_ns", "untraced_ns")
 COUNTS = ("voluntary_switches", "involuntary_switches", "wakeups", "migrations")
-
-
-def lifetime(t):
-    return sum(t[k] for k in STATES)
 
 
 def within(a, b, rel=0.005, floor=50e3):
@@ -75,9 +71,7 @@ def test_kernel_figures_match_schedstat_for_threads_that_exit():
     p, js = run_concscope(["run", "--", prog("mutexhot"), "3", "1000"])
     assert p.returncode == 0, p.stderr
     threads = threads_of(js)
-    for tid, s in parse_snaps(p.stdout).items():
-        if s["label"] != "worker":
-            continue
+    for tid, s in labelled(p.stdout, "worker", 3).items():
         t = threads[tid]
         # after its snapshot a thread still exits: its last switch (dead), and now and
         # then a preemption on the way, or a sleep: the three workers end together, and
@@ -180,11 +174,8 @@ def test_totals_stay_exact_when_the_ring_overflows():
     lines = [l for l in p.stdout.split("\n") if not l.startswith("SNAP")]
     assert lines[1].startswith("WARNING:"), lines[:3]  # said first, under the title
     threads = threads_of(js)
-    snaps = parse_snaps(p.stdout)
-    pairs = [tid for tid, s in snaps.items() if s["label"] == "pingpong"]
-    assert len(pairs) == 4
-    for tid in pairs:
-        t, s = threads[tid], snaps[tid]
+    for tid, s in labelled(p.stdout, "pingpong", 4).items():
+        t = threads[tid]
         assert t["totals_from"] == "kernel"
         # after its snapshot the thread writes it and exits; the four exit together and
         # block a few times on the way (measured in 20 runs: up to 3 more voluntary
