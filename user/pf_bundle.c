@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "pf_bundle.h"
 #include "state.h"
 
@@ -56,16 +57,9 @@ static uint32_t comm_index_slow(struct pf_wcpu *cb, const char *c)
 	slot = cs_hmap_get(&t->idx, a, b);
 	if (slot)
 		return *slot;
-	if (t->n == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 16;
-		void *p = realloc(t->s, (size_t)cap * CS_COMM_LEN);
-
-		if (!p) {
-			cb->a[A_SW_COMM].err = -ENOMEM;
-			return 0;
-		}
-		t->s = p;
-		t->cap = cap;
+	if (cs_grow(&t->s, t->n, &t->cap, CS_COMM_LEN, 16)) {
+		cb->a[A_SW_COMM].err = -ENOMEM;
+		return 0;
 	}
 	memcpy(t->s[t->n], c, CS_COMM_LEN);
 	if (cs_hmap_put(&t->idx, a, b, t->n))
@@ -437,15 +431,8 @@ static int add_comm(struct pf_rcpu *rc, const struct pb_field *f)
 {
 	if (f->wt != PB_LEN || f->len > CS_COMM_LEN)
 		return bad(rc, "bad intern_table entry");
-	if (rc->ncomms == rc->capcomms) {
-		uint32_t cap = rc->capcomms ? rc->capcomms * 2 : 64;
-		void *p = realloc(rc->comms, cap * sizeof(*rc->comms));
-
-		if (!p)
-			return nomem(rc);
-		rc->comms = p;
-		rc->capcomms = cap;
-	}
+	if (cs_grow(&rc->comms, rc->ncomms, &rc->capcomms, sizeof(*rc->comms), 64))
+		return nomem(rc);
 	rc->comms[rc->ncomms++] = (struct pf_span){ f->data, f->len };
 	return 0;
 }

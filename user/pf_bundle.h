@@ -31,7 +31,8 @@ struct pf_events {
 /* Interned comm strings of one bundle. */
 struct pf_commtab {
 	char (*s)[CS_COMM_LEN];
-	uint32_t n, cap;
+	uint32_t n;
+	size_t cap;
 	struct cs_hmap idx; /* the comm's two halves -> index */
 	/* the last two comms looked up: a CPU mostly alternates a few tasks */
 	char recent[2][CS_COMM_LEN];
@@ -115,7 +116,8 @@ struct pf_rcpu {
 	uint32_t nsw, nwk, isw, iwk;
 	struct pf_span sw_ord, wk_ord;
 	struct pf_span *comms;
-	uint32_t ncomms, capcomms;
+	uint32_t ncomms;
+	size_t capcomms;
 	int16_t *sys;
 	uint32_t nsys, capsys;
 	struct pf_rx xs, xw;

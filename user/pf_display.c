@@ -40,17 +40,9 @@ static struct pf_task *task_get(struct pf_display *d, uint32_t tid, bool create)
 
 	if (slot)
 		return &d->tasks[*slot];
-	if (!create || d->ntasks >= PF_MAX_TASKS)
+	if (!create || d->ntasks >= PF_MAX_TASKS ||
+	    cs_grow(&d->tasks, d->ntasks, &d->captasks, sizeof(*d->tasks), 256))
 		return NULL;
-	if (d->ntasks == d->captasks) {
-		uint32_t cap = d->captasks ? d->captasks * 2 : 256;
-		void *p = realloc(d->tasks, (size_t)cap * sizeof(*d->tasks));
-
-		if (!p)
-			return NULL;
-		d->tasks = p;
-		d->captasks = cap;
-	}
 	if (cs_hmap_put(&d->taskidx, tid, 0, d->ntasks))
 		return NULL;
 	t = &d->tasks[d->ntasks++];

@@ -59,7 +59,8 @@ struct pf_display {
 	/* the whole file */
 	struct cs_hmap taskidx;
 	struct pf_task *tasks;
-	uint32_t ntasks, captasks;
+	uint32_t ntasks;
+	size_t captasks;
 	struct pf_args args;
 	uint64_t lost_total;
 	/* per CPU, the last slot for "not per CPU" (PF_MAX_CPU + 1, allocated at a loss) */

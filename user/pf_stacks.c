@@ -2,6 +2,7 @@
 /* pf_stacks.c: stacks as interned callstacks on instants, for the Perfetto UI (pf_stacks.h). */
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "pf_format.h"
 #include "pf_stacks.h"
 #include "stacks.h"
@@ -28,16 +29,8 @@ static void on_def(struct pf_stacks *s, const struct cs_stack_def *e)
 	if (e->nkernel > CS_STACK_KERNEL || e->nother > CS_STACK_PY || e->nuser > CS_STACK_USER)
 		return;
 	if (!slot) {
-		if (s->ndefs == s->capdefs) {
-			uint32_t cap = s->capdefs ? s->capdefs * 2 : 64;
-			void *p = realloc(s->defs, cap * sizeof(*s->defs));
-
-			if (!p)
-				return;
-			s->defs = p;
-			s->capdefs = cap;
-		}
-		if (cs_hmap_put(&s->defidx, e->id, 0, s->ndefs))
+		if (cs_grow(&s->defs, s->ndefs, &s->capdefs, sizeof(*s->defs), 64) ||
+		    cs_hmap_put(&s->defidx, e->id, 0, s->ndefs))
 			return;
 		d = &s->defs[s->ndefs++];
 		memset(d, 0, sizeof(*d));
@@ -54,18 +47,9 @@ static void on_def(struct pf_stacks *s, const struct cs_stack_def *e)
 
 static void on_name(struct pf_stacks *s, const struct cs_frame_name *e)
 {
-	if (cs_hmap_get(&s->nameidx, e->addr, e->h.pid))
-		return;
-	if (s->nnames == s->capnames) {
-		uint32_t cap = s->capnames ? s->capnames * 2 : 256;
-		void *p = realloc(s->names, cap * sizeof(*s->names));
-
-		if (!p)
-			return;
-		s->names = p;
-		s->capnames = cap;
-	}
-	if (cs_hmap_put(&s->nameidx, e->addr, e->h.pid, s->nnames))
+	if (cs_hmap_get(&s->nameidx, e->addr, e->h.pid) ||
+	    cs_grow(&s->names, s->nnames, &s->capnames, sizeof(*s->names), 256) ||
+	    cs_hmap_put(&s->nameidx, e->addr, e->h.pid, s->nnames))
 		return;
 	memcpy(s->names[s->nnames], e->name, CS_FRAME_NAME_LEN);
 	s->names[s->nnames++][CS_FRAME_NAME_LEN - 1] = 0;

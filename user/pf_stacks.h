@@ -28,10 +28,12 @@ struct pf_stacks {
 	FILE *spool;
 	uint64_t nspool;
 	struct pf_stk_def *defs;
-	uint32_t ndefs, capdefs;
+	uint32_t ndefs;
+	size_t capdefs;
 	struct cs_hmap defidx;   /* stack id -> index */
 	char (*names)[CS_FRAME_NAME_LEN];
-	uint32_t nnames, capnames;
+	uint32_t nnames;
+	size_t capnames;
 	struct cs_hmap nameidx;  /* (pid, address) -> index */
 };
 

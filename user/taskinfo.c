@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include "grow.h"
 #include "hashmap.h"
 #include "procfs.h"
 #include "taskinfo.h"
@@ -102,29 +103,13 @@ void cs_taskinfo_free(struct cs_taskinfo **tip)
 	*tip = NULL;
 }
 
-/* Room for one more in a growing array; false without memory. */
-static bool room(void **v, size_t n, size_t *cap, size_t size)
-{
-	size_t c = *cap ? *cap * 2 : 64;
-	void *p;
-
-	if (n < *cap)
-		return true;
-	p = realloc(*v, c * size);
-	if (!p)
-		return false;
-	*v = p;
-	*cap = c;
-	return true;
-}
-
 /* The process pid (a new entry for one not known or gone: a pid used again); NULL: no memory. */
 static struct ti_proc *proc_new(struct cs_taskinfo *ti, uint32_t pid)
 {
 	uint32_t *slot = cs_hmap_get(&ti->procidx, pid, 0);
 
 	if (!slot) {
-		if (!room((void **)&ti->procs, ti->nprocs, &ti->capprocs, sizeof(*ti->procs)) ||
+		if (cs_grow(&ti->procs, ti->nprocs, &ti->capprocs, sizeof(*ti->procs), 64) ||
 		    cs_hmap_put(&ti->procidx, pid, 0, (uint32_t)ti->nprocs))
 			return NULL;
 		slot = cs_hmap_get(&ti->procidx, pid, 0);
@@ -150,7 +135,7 @@ static void thread_new(struct cs_taskinfo *ti, uint32_t tid, uint32_t pid, uint6
 	uint32_t *slot = cs_hmap_get(&ti->thridx, tid, 0);
 
 	if (!slot) {
-		if (!room((void **)&ti->thrs, ti->nthrs, &ti->capthrs, sizeof(*ti->thrs)) ||
+		if (cs_grow(&ti->thrs, ti->nthrs, &ti->capthrs, sizeof(*ti->thrs), 64) ||
 		    cs_hmap_put(&ti->thridx, tid, 0, (uint32_t)ti->nthrs))
 			return;
 		slot = cs_hmap_get(&ti->thridx, tid, 0);
