@@ -59,6 +59,7 @@ void cs_core_free(struct cs_core **core)
 	free(c->names);
 	free(c->titles);
 	free(c->sources);
+	cs_hmap_free(&c->sourceidx);
 	free(c->lost_by_cpu);
 	cs_hmap_free(&c->tidx);
 	cs_hmap_free(&c->tracked);
@@ -756,25 +757,25 @@ size_t cs_core_others(const struct cs_core *c, const struct cs_other **o)
 
 /* ---- names of interrupt wake-up sources ---- */
 
+#define MAX_SOURCES 4096
+
 static void wake_source(struct cs_core *c, const struct cs_wake_source *e)
 {
 	uint32_t canon = e->id;
 	size_t i;
-	void *p;
 
+	if (cs_hmap_get(&c->sourceidx, e->id, 0) || c->nsources >= MAX_SOURCES)
+		return;
+	/* one source by name: the stacks of one timer's wake-ups vary (once per source) */
 	for (i = 0; i < c->nsources; i++) {
-		if (c->sources[i].id == e->id)
-			return;
-		/* one source by name: the stacks of one timer's wake-ups vary */
-		if (!strncmp(c->sources[i].name, e->name, CS_WAKE_SOURCE_LEN) && canon == e->id)
+		if (!strncmp(c->sources[i].name, e->name, CS_WAKE_SOURCE_LEN)) {
 			canon = c->sources[i].canon;
+			break;
+		}
 	}
-	if (c->nsources >= 4096)
+	if (cs_grow(&c->sources, c->nsources, &c->capsources, sizeof(*c->sources), 16) ||
+	    cs_hmap_put(&c->sourceidx, e->id, 0, (uint32_t)c->nsources))
 		return;
-	p = realloc(c->sources, (c->nsources + 1) * sizeof(*c->sources));
-	if (!p)
-		return;
-	c->sources = p;
 	c->sources[c->nsources].id = e->id;
 	c->sources[c->nsources].canon = canon;
 	memcpy(c->sources[c->nsources].name, e->name, CS_WAKE_SOURCE_LEN);
@@ -784,22 +785,16 @@ static void wake_source(struct cs_core *c, const struct cs_wake_source *e)
 
 uint32_t cs_core_wake_source_id(const struct cs_core *c, uint32_t id)
 {
-	size_t i;
+	uint32_t *slot = cs_hmap_get(&c->sourceidx, id, 0);
 
-	for (i = 0; i < c->nsources; i++)
-		if (c->sources[i].id == id)
-			return c->sources[i].canon;
-	return id;
+	return slot ? c->sources[*slot].canon : id;
 }
 
 const char *cs_core_wake_source(const struct cs_core *c, uint32_t id)
 {
-	size_t i;
+	uint32_t *slot = cs_hmap_get(&c->sourceidx, id, 0);
 
-	for (i = 0; i < c->nsources; i++)
-		if (c->sources[i].id == id)
-			return c->sources[i].name;
-	return NULL;
+	return slot ? c->sources[*slot].name : NULL;
 }
 
 int cs_core_cmd_status(const struct cs_core *c)

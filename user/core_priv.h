@@ -150,7 +150,8 @@ struct cs_core {
 	unsigned int nlost_cpus;
 	struct { uint32_t id, canon; char name[CS_WAKE_SOURCE_LEN]; } *sources; /* interrupt
 										    wake-up sources */
-	size_t nsources;
+	size_t nsources, capsources;
+	struct cs_hmap sourceidx; /* id -> index in sources */
 
 	/* the lock table, locks.c's */
 	struct cs_lock_range { uint32_t pid; uint64_t lo, hi, from; } *classes; /* the GILs */

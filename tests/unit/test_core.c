@@ -676,6 +676,39 @@ static void others_are_kept_per_process(void **st)
 	cs_core_free(&c);
 }
 
+static void wake_source_ev(struct cs_core *c, uint32_t id, const char *name)
+{
+	struct cs_wake_source e;
+
+	hdr(&e.h, CS_EV_WAKE_SOURCE, sizeof(e), 1, 0, 0, 0);
+	e.id = id;
+	snprintf(e.name, sizeof(e.name), "%s", name);
+	cs_core_feed(c, &e.h);
+}
+
+/* Interrupt wake-up sources: the first name of an id stays; one name, one source. */
+static void wake_sources_by_id_and_name(void **st)
+{
+	struct cs_core *c = tracking(1);
+	uint32_t id;
+
+	(void)st;
+	for (id = 100; id < 5000; id++) /* 4,096 kept, the rest dropped */
+		wake_source_ev(c, id, id % 2 ? "irq: odd" : "timer");
+	wake_source_ev(c, 100, "renamed");
+	assert_string_equal(cs_core_wake_source(c, 100), "timer");
+	assert_string_equal(cs_core_wake_source(c, 101), "irq: odd");
+	assert_int_equal(cs_core_wake_source_id(c, 100), 100);
+	assert_int_equal(cs_core_wake_source_id(c, 101), 101);
+	assert_int_equal(cs_core_wake_source_id(c, 4195), 101);
+	assert_int_equal(cs_core_wake_source_id(c, 4194), 100);
+	assert_null(cs_core_wake_source(c, 4196));
+	assert_int_equal(cs_core_wake_source_id(c, 4196), 4196);
+	assert_null(cs_core_wake_source(c, 7));
+	assert_int_equal(cs_core_wake_source_id(c, 7), 7);
+	cs_core_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -701,6 +734,7 @@ int main(void)
 		cmocka_unit_test(run_queue_on_an_unseen_cpu),
 		cmocka_unit_test(lost_events_are_counted),
 		cmocka_unit_test(others_are_kept_per_process),
+		cmocka_unit_test(wake_sources_by_id_and_name),
 		cmocka_unit_test(huge_timestamps_do_not_hang_the_timeline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
