@@ -63,27 +63,60 @@ size_t cs_stacks_frames(const struct cs_core *c, uint64_t id, const char **names
 	return i;
 }
 
-/* Sums of one owner, heaviest first (caller frees). */
-static size_t sums_of(const struct cs_stacks *s, uint64_t owner, struct stk_agg **out)
+/* By owner, then heaviest first; of equal ones, the lower stack id first. */
+static int by_owner_ns(const void *a, const void *b)
 {
-	size_t i, n = 0;
-	struct stk_agg *v = malloc((s->naggs ? s->naggs : 1) * sizeof(*v));
+	const struct stk_agg *x = a, *y = b;
 
-	*out = v;
-	for (i = 0; v && i < s->naggs; i++)
-		if (s->aggs[i].owner == owner && (s->aggs[i].ns || s->aggs[i].count))
-			v[n++] = s->aggs[i];
-	for (i = 1; i < n; i++) { /* insertion sort: few entries per owner */
-		struct stk_agg x = v[i];
-		size_t j = i;
+	if (x->owner != y->owner)
+		return x->owner < y->owner ? -1 : 1;
+	if (x->ns != y->ns)
+		return x->ns > y->ns ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
 
-		while (j && (v[j - 1].ns < x.ns || (v[j - 1].ns == x.ns && v[j - 1].id > x.id))) {
-			v[j] = v[j - 1];
-			j--;
-		}
-		v[j] = x;
+/*
+ * The sums sorted by owner, heaviest first, once (stacks_priv.h): each
+ * owner's are then a slice. The index (owner, id) -> sum follows the new
+ * order; it holds the same keys, so it needs no memory.
+ */
+static void sort_sums(struct cs_stacks *s)
+{
+	size_t i;
+
+	if (s->nsorted == s->naggs)
+		return;
+	qsort(s->aggs, s->naggs, sizeof(*s->aggs), by_owner_ns);
+	cs_hmap_clear(&s->aidx);
+	for (i = 0; i < s->naggs; i++)
+		cs_hmap_put(&s->aidx, s->aggs[i].owner, s->aggs[i].id, (uint32_t)i);
+	s->nsorted = s->naggs;
+}
+
+/* A sum with neither time nor count: not shown. */
+static bool sum_empty(const struct stk_agg *a)
+{
+	return !a->ns && !a->count;
+}
+
+/* The sums of one owner, heaviest first: *n of them from the one returned (empty ones too). */
+static const struct stk_agg *sums_of(struct cs_stacks *s, uint64_t owner, size_t *n)
+{
+	size_t lo = 0, hi = s->naggs, end;
+
+	sort_sums(s);
+	while (lo < hi) { /* the first of owner, or where it would be */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->aggs[mid].owner < owner)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return n;
+	for (end = lo; end < s->naggs && s->aggs[end].owner == owner; end++)
+		;
+	*n = end - lo;
+	return s->aggs + lo;
 }
 
 /* A Python frame's name without its file's directory: "app.py:12 work". */
@@ -157,14 +190,17 @@ struct shown {
 static void render_sums(FILE *f, const struct cs_core *c, uint64_t owner, const char *what,
 			uint64_t min_ns, unsigned int width)
 {
-	struct stk_agg *v;
-	size_t n = sums_of(c->stacks, owner, &v), i, j, ns = 0;
+	size_t n, i, j, k = 0, ns = 0;
+	const struct stk_agg *v = sums_of(c->stacks, owner, &n);
 	struct shown *sh = calloc(SHOWN_MAX, sizeof(*sh)), x;
 	char t[32];
 	/* the line: 17 + what + ": " + stack + " 123.45ms x12345" within the width */
 	size_t room = width > strlen(what) + 40 ? width - strlen(what) - 33 : 24;
 
-	for (i = 0; sh && i < n && i < SHOWN_MAX; i++) {
+	for (i = 0; sh && i < n && k < SHOWN_MAX; i++) {
+		if (sum_empty(&v[i]))
+			continue;
+		k++;
 		short_stack(c, v[i].id, x.st, room < sizeof(x.st) ? room : sizeof(x.st));
 		for (j = 0; j < ns && strcmp(sh[j].st, x.st); j++)
 			;
@@ -186,7 +222,6 @@ static void render_sums(FILE *f, const struct cs_core *c, uint64_t owner, const 
 		fprintf(f, "%16s %s: %s %s x%" PRIu64 "\n", "", what, sh[i].st, t, sh[i].count);
 	}
 	free(sh);
-	free(v);
 }
 
 void cs_stacks_render_thread(FILE *f, const struct cs_core *c, const struct cs_thread *t,
@@ -233,12 +268,14 @@ uint64_t cs_stacks_index(const struct cs_core *c, uint64_t id)
 
 static void sums_json(struct cs_jsonw *w, const struct cs_core *c, uint64_t owner, const char *key)
 {
-	struct stk_agg *v;
-	size_t n = sums_of(c->stacks, owner, &v), i;
+	size_t n, i;
+	const struct stk_agg *v = sums_of(c->stacks, owner, &n);
 
 	cs_json_key(w, key);
 	cs_json_arr_begin(w);
 	for (i = 0; i < n; i++) {
+		if (sum_empty(&v[i]))
+			continue;
 		cs_json_obj_begin(w);
 		cs_json_ku64(w, "stack", json_index(c->stacks, v[i].id));
 		cs_json_ku64(w, "count", v[i].count);
@@ -246,21 +283,21 @@ static void sums_json(struct cs_jsonw *w, const struct cs_core *c, uint64_t owne
 		cs_json_obj_end(w);
 	}
 	cs_json_arr_end(w);
-	free(v);
 }
 
 void cs_stacks_thread_json(struct cs_jsonw *w, const struct cs_core *c, const struct cs_thread *t)
 {
-	struct stk_agg *v;
+	const struct stk_agg *v;
 	uint64_t gil = CS_OWNER_GIL | (uint64_t)(uintptr_t)cs_thread_priv_of(t);
-	size_t n;
+	size_t n, i;
 
 	if (!cs_stacks_present(c))
 		return;
 	sums_json(w, c, (uint64_t)(uintptr_t)cs_thread_priv_of(t), "blocked_at");
-	n = sums_of(c->stacks, gil, &v); /* only a thread that waited for CPython's GIL */
-	free(v);
-	if (n)
+	v = sums_of(c->stacks, gil, &n); /* only a thread that waited for CPython's GIL */
+	for (i = 0; i < n && sum_empty(&v[i]); i++)
+		;
+	if (i < n)
 		sums_json(w, c, gil, "gil_waits_at");
 }
 
@@ -270,22 +307,54 @@ void cs_stacks_lock_json(struct cs_jsonw *w, const struct cs_core *c, size_t loc
 		sums_json(w, c, CS_OWNER_LOCK | lock, "waiters_at");
 }
 
+/* The blocked time and count of all threads in a stack. */
+struct stk_total {
+	uint64_t count, ns;
+};
+
+/* Each stack's, by its index in "stacks", in one pass over the sums (NULL: no memory). */
+static struct stk_total *totals_of(const struct cs_stacks *s)
+{
+	struct stk_total *tot = calloc(s->ndefs + 3, sizeof(*tot));
+	size_t i;
+
+	for (i = 0; tot && i < s->naggs; i++) {
+		struct stk_total *x = &tot[json_index(s, s->aggs[i].id)];
+
+		if (!CS_OWNER_BLOCKED(s->aggs[i].owner))
+			continue;
+		x->count += s->aggs[i].count;
+		x->ns += s->aggs[i].ns;
+	}
+	return tot;
+}
+
+/* A stack's, without the table: the sums that name it. */
+static struct stk_total total_of(const struct cs_stacks *s, uint64_t id)
+{
+	struct stk_total x = { 0, 0 };
+	size_t i;
+
+	for (i = 0; i < s->naggs; i++) {
+		if (s->aggs[i].id == id && CS_OWNER_BLOCKED(s->aggs[i].owner)) {
+			x.count += s->aggs[i].count;
+			x.ns += s->aggs[i].ns;
+		}
+	}
+	return x;
+}
+
 /* One element of "stacks": its frames, and the blocked time and count of all threads in it. */
-static void stack_json(struct cs_jsonw *w, const struct cs_core *c, uint64_t id)
+static void stack_json(struct cs_jsonw *w, const struct cs_core *c, uint64_t id,
+		       const struct stk_total *tot)
 {
 	const struct cs_stacks *s = c->stacks;
 	const struct stk_def *d = cs_stacks_def(s, id);
 	struct frame f[MAX_FRAMES];
 	char hex[MAX_FRAMES][24];
 	size_t n = frames_of(c, id, f, hex), i;
-	uint64_t count = 0, ns = 0;
+	struct stk_total x = tot ? tot[json_index(s, id)] : total_of(s, id);
 
-	for (i = 0; i < s->naggs; i++) {
-		if (s->aggs[i].id == id && CS_OWNER_BLOCKED(s->aggs[i].owner)) {
-			count += s->aggs[i].count;
-			ns += s->aggs[i].ns;
-		}
-	}
 	cs_json_obj_begin(w);
 	cs_json_ku64(w, "index", json_index(s, id));
 	if (d)
@@ -305,25 +374,28 @@ static void stack_json(struct cs_jsonw *w, const struct cs_core *c, uint64_t id)
 		cs_json_kstr(w, "cut", d->flags & CS_STF_NO_TABLE ? "no unwind table" :
 			     d->flags & CS_STF_BAD_READ ? "unreadable stack" :
 			     d->flags & CS_STF_TRUNCATED ? "too deep" : "no user stack");
-	cs_json_ku64(w, "count", count);
-	cs_json_ku64(w, "ns", ns);
+	cs_json_ku64(w, "count", x.count);
+	cs_json_ku64(w, "ns", x.ns);
 	cs_json_obj_end(w);
 }
 
 void cs_stacks_json(struct cs_jsonw *w, const struct cs_core *c)
 {
 	const struct cs_stacks *s = c->stacks;
+	struct stk_total *tot;
 	size_t i;
 
 	if (!cs_stacks_present(c))
 		return;
+	tot = totals_of(s);
 	cs_json_key(w, "stacks");
 	cs_json_arr_begin(w);
 	for (i = 0; i < s->ndefs; i++)
-		stack_json(w, c, s->defs[i].id);
-	stack_json(w, c, CS_STACK_NONE);
-	stack_json(w, c, CS_STACK_BEFORE);
+		stack_json(w, c, s->defs[i].id, tot);
+	stack_json(w, c, CS_STACK_NONE, tot);
+	stack_json(w, c, CS_STACK_BEFORE, tot);
 	cs_json_arr_end(w);
+	free(tot);
 }
 
 /* ---- folded ---- */

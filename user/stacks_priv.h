@@ -45,6 +45,12 @@ struct cs_stacks {
 	struct stk_agg *aggs;
 	size_t naggs, capaggs;
 	struct cs_hmap aidx;  /* (owner, id) -> index in aggs */
+	/*
+	 * The outputs (stacks_out.c) sort aggs by owner, heaviest first, once
+	 * they read them: after the recording, when the sums no longer change.
+	 * naggs then, 0 before.
+	 */
+	size_t nsorted;
 };
 
 struct stk_def *cs_stacks_def(const struct cs_stacks *s, uint64_t id);
