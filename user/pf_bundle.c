@@ -90,7 +90,7 @@ int pf_wcpu_err(const struct pf_wcpu *cb)
 		if (cb->a[i].err)
 			return cb->a[i].err;
 	if (cb->sw_x.err || cb->wk_x.err || cb->sys_tab.err || cb->ev.buf.err ||
-	    cb->long_wait.err || cb->sw_ord.out.err || cb->wk_ord.out.err || cb->wk_flags.err)
+	    cb->sw_ord.out.err || cb->wk_ord.out.err || cb->wk_flags.err)
 		return -ENOMEM;
 	return 0;
 }
@@ -108,7 +108,6 @@ void pf_wcpu_reset(struct pf_wcpu *cb)
 	pb_buf_reset(&cb->wk_x);
 	pb_buf_reset(&cb->sys_tab);
 	pb_buf_reset(&cb->ev.buf);
-	pb_buf_reset(&cb->long_wait);
 	pb_buf_reset(&cb->wk_flags);
 	cb->nwk_flags = 0;
 	pf_ord_reset(&cb->sw_ord);
@@ -134,7 +133,6 @@ void pf_wcpu_free(struct pf_wcpu *cb)
 	pb_buf_free(&cb->wk_x);
 	pb_buf_free(&cb->sys_tab);
 	pb_buf_free(&cb->ev.buf);
-	pb_buf_free(&cb->long_wait);
 	pb_buf_free(&cb->wk_flags);
 	pb_buf_free(&cb->sw_ord.out);
 	pb_buf_free(&cb->wk_ord.out);
@@ -163,7 +161,6 @@ static void put_switch_x(struct pf_wcpu *cb, const uint64_t *v, uint32_t mask)
 static void put_switch(struct pf_wcpu *cb, const struct cs_switch *e, uint64_t seq, bool link)
 {
 	bool preempt = e->h.flags & CS_SWF_PREEMPT, pre;
-	bool wait = e->h.flags & CS_SWF_NEXT_WAIT;
 	uint8_t flags = e->h.flags & ~CS_SWF_LOCK;
 	unsigned int rep = cs_state_report(preempt, e->prev_state, e->prev_exit_state);
 	unsigned int raw, ex;
@@ -218,7 +215,6 @@ static void put_switch(struct pf_wcpu *cb, const struct cs_switch *e, uint64_t s
 		mask |= 1u << SX_FLAGS;
 		v[SX_FLAGS] = flags;
 	}
-	(void)wait;
 	if (e->h.aux) {
 		mask |= 1u << SX_AUX;
 		v[SX_AUX] = e->h.aux;
@@ -345,7 +341,6 @@ void pf_wcpu_bundle(struct pf_wcpu *cb, struct pb_buf *b)
 		pb_packed(b, CS_SWITCH_ORDER, &cb->sw_ord.out);
 		pb_packed(b, CS_WAKING_ORDER, &cb->wk_ord.out);
 		pb_packed(b, CS_SYSCALL_TABLE, &cb->sys_tab);
-		pb_packed(b, CS_SWITCH_LONG_WAIT, &cb->long_wait);
 		pb_raw(b, cb->sw_x.p, cb->sw_x.len);
 		pb_raw(b, cb->wk_x.p, cb->wk_x.len);
 		pb_nest_end(b, mc);

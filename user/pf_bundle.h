@@ -47,7 +47,7 @@ struct pf_wcpu {
 	uint32_t nsw, nwk;
 	uint64_t sw_last, wk_last;
 	struct pb_buf a[A_N];
-	struct pb_buf sw_x, wk_x, sys_tab, long_wait;
+	struct pb_buf sw_x, wk_x, sys_tab;
 	struct pb_buf wk_flags; /* waking_common_flags, up to the last interrupt wake-up */
 	uint32_t nwk_flags;
 	struct pf_events ev;

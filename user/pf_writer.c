@@ -333,26 +333,20 @@ int cs_pf_feed(struct cs_pf_writer *w, const struct cs_hdr *ev)
 
 /* ---- what the core counted (display only) ---- */
 
-void cs_pf_untraced(struct cs_pf_writer *w, uint32_t tid, uint32_t pid, uint64_t a, uint64_t b)
+static void obs_untraced(void *ctx, uint32_t tid, uint32_t pid, uint64_t a, uint64_t b)
 {
+	struct cs_pf_writer *w = ctx;
+
 	if (!w->err)
 		pf_display_untraced(&w->disp, tid, pid, a, b);
 }
 
-void cs_pf_wait(struct cs_pf_writer *w, const struct cs_wait_end *e)
-{
-	if (!w->err)
-		pf_display_wait(&w->disp, e);
-}
-
-static void obs_untraced(void *ctx, uint32_t tid, uint32_t pid, uint64_t a, uint64_t b)
-{
-	cs_pf_untraced(ctx, tid, pid, a, b);
-}
-
 static void obs_wait(void *ctx, const struct cs_wait_end *e)
 {
-	cs_pf_wait(ctx, e);
+	struct cs_pf_writer *w = ctx;
+
+	if (!w->err)
+		pf_display_wait(&w->disp, e);
 }
 
 void cs_pf_slices(struct cs_pf_writer *w, struct cs_core_slices *o)

@@ -53,13 +53,10 @@ int cs_pf_feed(struct cs_pf_writer *w, const struct cs_hdr *ev);
 /*
  * What the core counted, for the UI only (the reader skips it): a thread's
  * untraced time and its lock waits as slices. cs_pf_slices() fills o so
- * that a core (cs_core_slices_to) calls these; a writer fed without a core
- * has no such slices.
+ * that a core (cs_core_slices_to) writes them into w; a writer fed without
+ * a core has no such slices.
  */
-struct cs_wait_end;
 struct cs_core_slices;
-void cs_pf_untraced(struct cs_pf_writer *w, uint32_t tid, uint32_t pid, uint64_t a, uint64_t b);
-void cs_pf_wait(struct cs_pf_writer *w, const struct cs_wait_end *e);
 void cs_pf_slices(struct cs_pf_writer *w, struct cs_core_slices *o);
 
 /*
@@ -88,7 +85,7 @@ int cs_pf_close(struct cs_pf_writer **w, bool commit);
  * Small numbers: a track uuid is in every event on the track, and these
  * tracks hold one slice per stretch of a critical path (one byte instead of
  * nine, twice a slice). Every other uuid concscope writes is above 2^32
- * (pf_display.c, pf_stacks.c), so these are its own.
+ * (pf_format.h's UUID_*), so these are its own.
  */
 #define CS_PF_UUID_CRITPATH 3ull
 #define CS_PF_UUID_FINDINGS 4ull

@@ -193,7 +193,7 @@ static int on_sample(void *ctx, void *data, size_t len)
 static void stacks_setup(struct cs_tracer *t, const struct cs_tracer_opts *o)
 {
 	t->skel->rodata->stacks_on = o->stacks;
-	t->uw_cap = o->stacks ? (o->uw_rows ? o->uw_rows : DEFAULT_UW_ROWS) : 1;
+	t->uw_cap = o->stacks ? DEFAULT_UW_ROWS : 1;
 	bpf_map__set_max_entries(t->skel->maps.uw_rows, t->uw_cap);
 	if (!o->stacks) {
 		bpf_map__set_max_entries(t->skel->maps.uw_procs, 1);
@@ -448,11 +448,6 @@ int cs_tracer_uw_set_proc(struct cs_tracer *t, uint32_t tgid, const struct cs_uw
 {
 	return bpf_map__update_elem(t->skel->maps.uw_procs, &tgid, sizeof(tgid), p, sizeof(*p),
 				    BPF_ANY);
-}
-
-void cs_tracer_uw_drop_proc(struct cs_tracer *t, uint32_t tgid)
-{
-	bpf_map__delete_elem(t->skel->maps.uw_procs, &tgid, sizeof(tgid), 0);
 }
 
 int cs_tracer_py_set_proc(struct cs_tracer *t, uint32_t tgid, uint64_t interp_ptr)

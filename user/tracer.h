@@ -21,7 +21,6 @@ struct cs_tracer_opts {
 	bool no_locks;         /* leave out kernel lock and futex tracing */
 	bool futex_syscalls;   /* futex waits from the system calls, not the switch */
 	bool stacks;           /* call stacks at blocking switches and lock waits */
-	uint32_t uw_rows;      /* room for unwind table rows (--stacks), 0 = default */
 };
 
 typedef void (*cs_rec_fn)(const struct cs_hdr *ev, void *ctx);
@@ -81,11 +80,10 @@ int cs_tracer_wake_stack(struct cs_tracer *t, uint32_t id, uint64_t *ips, unsign
  * Unwind tables (--stacks; the unwinding worker's calls): append one file's
  * rows (sorted by pc) and get its table's id (> 0), or -ENOSPC when the
  * rows map is full; tell which table covers each executable mapping of a
- * process; forget a process.
+ * process.
  */
 int cs_tracer_uw_add_table(struct cs_tracer *t, const struct cs_uw_row *rows, uint32_t n);
 int cs_tracer_uw_set_proc(struct cs_tracer *t, uint32_t tgid, const struct cs_uw_proc *p);
-void cs_tracer_uw_drop_proc(struct cs_tracer *t, uint32_t tgid);
 /*
  * CPython frames (--stacks): tgid runs the CPython this build knows the
  * layout of; its main interpreter's pointer is at interp_ptr.
