@@ -303,6 +303,9 @@ const char *cs_core_title(const struct cs_core *c, uint32_t pid);
 /* Contended locks (valid after cs_core_finish). */
 size_t cs_core_nlocks(const struct cs_core *c);
 const struct cs_lockstat *cs_core_lock(const struct cs_core *c, size_t i);
+/* The lock at addr in space (CS_SPACE_*) of process pid (any, for the kernel's), or NULL. */
+const struct cs_lockstat *cs_core_find_lock(const struct cs_core *c, uint64_t addr, uint32_t pid,
+					    unsigned int space);
 const char *cs_lock_kind_name(unsigned int kind);
 /* Classify a futex wait (exposed for tests). */
 enum cs_lock_kind cs_futex_kind(unsigned int nr, uint32_t op, uint32_t val, bool val_is_tid);

@@ -34,15 +34,10 @@ static const char *comm_of(const struct cs_core *c, uint32_t tid)
 static const char *lock_of(const struct cs_core *c, const struct cs_cp_seg *s, char *buf,
 			   size_t len)
 {
-	size_t i, n = cs_core_nlocks(c);
+	const struct cs_lockstat *l = cs_core_find_lock(c, s->lock_addr, s->pid, s->lock_space);
 
-	for (i = 0; i < n; i++) {
-		const struct cs_lockstat *l = cs_core_lock(c, i);
-
-		if (l->addr == s->lock_addr && l->space == s->lock_space &&
-		    (l->space == CS_SPACE_KERNEL || l->pid == s->pid))
-			return cs_lock_label(l, buf, len);
-	}
+	if (l)
+		return cs_lock_label(l, buf, len);
 	snprintf(buf, len, "0x%llx", (unsigned long long)s->lock_addr);
 	return buf;
 }

@@ -103,6 +103,12 @@ enum cs_lock_kind cs_kernel_lock_kind(unsigned int flags)
 	return flags & LCB_F_READ ? CS_LK_RWSEM_R : CS_LK_RWSEM_W;
 }
 
+/* A lock's key in lockidx besides its address: its process (none for the kernel's) and space. */
+static uint64_t lock_key_b(uint32_t pid, unsigned int space)
+{
+	return (space == CS_SPACE_KERNEL ? 0 : pid) | (uint64_t)space << 32;
+}
+
 /* The stats of one lock, created on first sight; NULL when the table is full. */
 static struct cs_lockstat *get_lock(struct cs_core *c, uint64_t addr, uint32_t pid,
 				    uint8_t space, uint8_t kind)
@@ -113,7 +119,7 @@ static struct cs_lockstat *get_lock(struct cs_core *c, uint64_t addr, uint32_t p
 
 	if (space == CS_SPACE_KERNEL)
 		pid = 0;
-	key_b = pid | (uint64_t)space << 32;
+	key_b = lock_key_b(pid, space);
 	idx = cs_hmap_get(&c->lockidx, addr, key_b);
 	if (idx)
 		return &c->locks[*idx];
@@ -391,6 +397,14 @@ size_t cs_core_nlocks(const struct cs_core *c)
 const struct cs_lockstat *cs_core_lock(const struct cs_core *c, size_t i)
 {
 	return i < c->nlocks ? &c->locks[i] : NULL;
+}
+
+const struct cs_lockstat *cs_core_find_lock(const struct cs_core *c, uint64_t addr, uint32_t pid,
+					    unsigned int space)
+{
+	const uint32_t *idx = cs_hmap_get(&c->lockidx, addr, lock_key_b(pid, space));
+
+	return idx ? &c->locks[*idx] : NULL;
 }
 
 void cs_locks_finish_thread(struct cs_core *c, struct cs_thread_priv *t)

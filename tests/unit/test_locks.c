@@ -56,6 +56,11 @@ static void a_blocked_mutex_wait_is_lock_time_released_by_the_waker(void **st)
 	assert_int_equal(l->waiters[0], 2);
 	assert_int_equal(l->releasers.e[0].key, 3);
 	assert_int_equal(t->lockwaits.e[0].ns, 5 * MS);
+	/* found by address, process and space: a user lock is its process's */
+	assert_ptr_equal(cs_core_find_lock(c, LOCK_ADDR, 1, CS_SPACE_USER), l);
+	assert_null(cs_core_find_lock(c, LOCK_ADDR, 7, CS_SPACE_USER));
+	assert_null(cs_core_find_lock(c, LOCK_ADDR, 1, CS_SPACE_KERNEL));
+	assert_null(cs_core_find_lock(c, LOCK_ADDR + 8, 1, CS_SPACE_USER));
 	cs_core_free(&c);
 }
 
@@ -188,6 +193,10 @@ static void nested_kernel_locks(void **st)
 	assert_int_equal(outer->wait_ns, 7 * MS);
 	assert_int_equal(outer->releasers.e[0].key, 3);
 	assert_int_equal(outer->space, CS_SPACE_KERNEL);
+	/* a kernel lock is the same lock whichever process waits for it */
+	assert_ptr_equal(cs_core_find_lock(c, 0xA000, 1, CS_SPACE_KERNEL), outer);
+	assert_ptr_equal(cs_core_find_lock(c, 0xA000, 9, CS_SPACE_KERNEL), outer);
+	assert_null(cs_core_find_lock(c, 0xA000, 1, CS_SPACE_USER));
 	cs_core_free(&c);
 }
 
