@@ -310,7 +310,7 @@ static __noinline bool futex_wait_record(struct task_struct *prev, struct pt_reg
 	if (!e)
 		return contended;
 	e->h.aux = nr;
-	e->h.flags = CS_FXF_AT_SWITCH | (contended ? CS_FXF_CONTENDED : 0);
+	e->h.flags = CS_FXF_AT_SWITCH;
 	e->uaddr = uaddr;
 	e->ret = 0;
 	e->op = op;
@@ -748,7 +748,6 @@ static __always_inline int futex_sys_enter(struct trace_event_raw_sys_enter *ctx
 	if (!e)
 		return 0;
 	e->h.aux = ctx->id;
-	e->h.flags = futex_contended(cur->tgid, (__s16)ctx->id, uaddr, op, val) ? CS_FXF_CONTENDED : 0;
 	e->uaddr = uaddr;
 	e->ret = 0;
 	e->op = op;

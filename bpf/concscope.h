@@ -84,7 +84,8 @@ enum cs_kind {
 #define CS_FXF_AT_SWITCH 0x01 /* read at the switch that blocked the wait; no
 				 FUTEX_EXIT follows: the wait ends when the
 				 thread runs again */
-#define CS_FXF_CONTENDED 0x02 /* the tracer counts this wait as lock contention */
+/* 0x02: unused (earlier versions set it on waits the tracer counted as
+ * contention; no reader looked at it, and user/locks.c classifies waits itself) */
 
 /* cs_hdr.flags for CS_EV_LOCK_BEGIN */
 #define CS_LKF_MMAP_LOCK 0x01 /* the lock is the task's mm->mmap_lock */
