@@ -81,8 +81,4 @@ uint64_t cs_stacks_folded(FILE *f, const struct cs_core *c);
 bool cs_stacks_short(const struct cs_core *c, uint64_t id, char *buf, size_t len);
 uint64_t cs_stacks_index(const struct cs_core *c, uint64_t id);
 
-/* The frames of a stack, innermost first, as they are shown ("[no stack]" ...). */
-size_t cs_stacks_frames(const struct cs_core *c, uint64_t id, const char **names, bool *kernel,
-			size_t max);
-
 #endif

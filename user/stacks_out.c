@@ -49,20 +49,6 @@ static size_t frames_of(const struct cs_core *c, uint64_t id, struct frame *out,
 	return n;
 }
 
-size_t cs_stacks_frames(const struct cs_core *c, uint64_t id, const char **names, bool *kernel,
-			size_t max)
-{
-	struct frame f[MAX_FRAMES];
-	static char hex[MAX_FRAMES][24];
-	size_t n = frames_of(c, id, f, hex), i;
-
-	for (i = 0; i < n && i < max; i++) {
-		names[i] = f[i].name;
-		kernel[i] = f[i].kernel;
-	}
-	return i;
-}
-
 /* By owner, then heaviest first; of equal ones, the lower stack id first. */
 static int by_owner_ns(const void *a, const void *b)
 {
