@@ -511,6 +511,16 @@ static void write_trailer(struct cs_pf_writer *w)
 	out_packet_crc(w);
 }
 
+/* The display packets just built, out now: no group is pending after the flush. */
+static int display_out(struct cs_pf_writer *w)
+{
+	if (!w->err && w->disp.pkts.err)
+		w->err = w->disp.pkts.err;
+	out_raw(w, w->disp.pkts.p, w->disp.pkts.len);
+	pb_buf_reset(&w->disp.pkts);
+	return w->err;
+}
+
 /*
  * After the last group: what the display still holds (slices the core
  * told after the last record, the last loss windows), and the ftrace
@@ -520,10 +530,7 @@ static void write_ends(struct cs_pf_writer *w)
 {
 	unsigned int phase;
 
-	if (!w->err && w->disp.pkts.err)
-		w->err = -ENOMEM;
-	out_raw(w, w->disp.pkts.p, w->disp.pkts.len);
-	pb_buf_reset(&w->disp.pkts);
+	display_out(w);
 	for (phase = 1; phase <= 2; phase++) {
 		pb_buf_reset(&w->pkt);
 		pb_uint(&w->pkt, TP_SEQ_ID, PF_SEQ);
@@ -578,16 +585,6 @@ int cs_pf_close(struct cs_pf_writer **wp, bool commit)
 }
 
 /* ---- slices after the records (pftrace.h: cs_pf_track, cs_pf_slice) ---- */
-
-/* The display packets just built, out now: no group is pending after the flush. */
-static int display_out(struct cs_pf_writer *w)
-{
-	if (!w->err && w->disp.pkts.err)
-		w->err = w->disp.pkts.err;
-	out_raw(w, w->disp.pkts.p, w->disp.pkts.len);
-	pb_buf_reset(&w->disp.pkts);
-	return w->err;
-}
 
 int cs_pf_track(struct cs_pf_writer *w, uint64_t uuid, const char *name)
 {
