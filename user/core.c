@@ -569,7 +569,7 @@ void cs_core_feed(struct cs_core *c, const struct cs_hdr *ev)
 		cs_states_on_cpu_state(c, (const struct cs_cpu_state *)ev);
 		break;
 	case CS_EV_LOCK_CLASS:
-		cs_locks_on_class(c, (const struct cs_lock_class *)ev, ts);
+		cs_locks_on_class(c, (const struct cs_lock_class *)ev);
 		break;
 	case CS_EV_WAKE_SOURCE:
 		wake_source(c, (const struct cs_wake_source *)ev);

@@ -44,7 +44,6 @@ struct cs_thread_priv {
 	bool early_wake;      /* woken while we still saw it running (see on_waking) */
 	uint8_t early_flags;
 	uint32_t early_waker;
-	uint64_t early_ts;
 	bool woken_late;      /* its switch-out said CS_SWF_WOKEN: the next wake-up ends the block */
 	uint16_t cpu;         /* last known CPU */
 	int16_t block_syscall; /* system call of the current block, -1 none */
@@ -154,7 +153,7 @@ struct cs_core {
 	struct cs_hmap sourceidx; /* id -> index in sources */
 
 	/* the lock table, locks.c's */
-	struct cs_lock_range { uint32_t pid; uint64_t lo, hi, from; } *classes; /* the GILs */
+	struct cs_lock_range { uint32_t pid; uint64_t lo, hi; } *classes; /* the GILs */
 	size_t nclasses;
 	struct cs_lockstat *locks;
 	size_t nlocks, caplocks;
@@ -268,8 +267,8 @@ void cs_locks_on_name(struct cs_core *c, const struct cs_lock_name *e);
 bool cs_locks_block(struct cs_core *c, struct cs_thread_priv *t);
 /* Whoever woke t released what it waited for. */
 void cs_locks_note_waker(struct cs_thread_priv *t, uint32_t waker, uint8_t flags);
-/* A GIL (or other known lock) range of a process, from ts on. */
-void cs_locks_on_class(struct cs_core *c, const struct cs_lock_class *e, uint64_t ts);
+/* A GIL (or other known lock) range of a process: its futex words are that lock. */
+void cs_locks_on_class(struct cs_core *c, const struct cs_lock_class *e);
 /* t's futex wait, read at its blocking switch, ends: t runs again at ts. */
 void cs_locks_end_switch_wait(struct cs_core *c, struct cs_thread_priv *t, uint64_t ts);
 /* At the window's end: t's waits in progress count as unfinished. */

@@ -14,8 +14,7 @@
 
 #define MAX_LOCKS 65536
 
-static bool in_class(const struct cs_core *c, uint32_t pid, uint64_t uaddr, uint64_t ts,
-		     uint64_t *lock);
+static bool in_class(const struct cs_core *c, uint32_t pid, uint64_t uaddr, uint64_t *lock);
 
 #define ETIMEDOUT_ 110
 #define EINTR_ 4
@@ -147,7 +146,6 @@ static struct cs_lockstat *get_lock(struct cs_core *c, uint64_t addr, uint32_t p
 	return l;
 }
 
-/* A wait ended at ts (or never, at the end): count it on its lock. */
 /*
  * How long the thread that ended a wait [a, b) sat preempted during it: a
  * lock holder without a CPU keeps every waiter waiting. From the releaser's
@@ -175,6 +173,7 @@ static uint64_t holder_preempted(const struct cs_core *c, uint64_t releaser, uin
 	return ns;
 }
 
+/* A wait ended at ts (or never, at the end): count it on its lock. */
 static void end_wait(struct cs_core *c, struct cs_thread_priv *t, const struct cs_wait *w,
 		     uint8_t space, uint64_t ts, uint64_t releaser)
 {
@@ -230,13 +229,13 @@ void cs_locks_on_futex_enter(struct cs_core *c, const struct cs_futex *e, uint64
 		.stack = cs_stacks_taken(t, ts, CS_STK_SWITCH),
 	};
 	/* every word of the GIL (its conditions, its mutexes) is the one GIL */
-	if (in_class(c, t->pub.pid, e->uaddr, ts, &t->fwait.addr))
+	if (in_class(c, t->pub.pid, e->uaddr, &t->fwait.addr))
 		t->fwait.kind = CS_LK_GIL;
 }
 
 /* ---- known locks of a process (CPython's GIL) ---- */
 
-void cs_locks_on_class(struct cs_core *c, const struct cs_lock_class *e, uint64_t ts)
+void cs_locks_on_class(struct cs_core *c, const struct cs_lock_class *e)
 {
 	void *p;
 
@@ -246,16 +245,14 @@ void cs_locks_on_class(struct cs_core *c, const struct cs_lock_class *e, uint64_
 	if (!p)
 		return;
 	c->classes = p;
-	c->classes[c->nclasses++] = (struct cs_lock_range){ e->h.pid, e->lo, e->hi, ts };
+	c->classes[c->nclasses++] = (struct cs_lock_range){ e->h.pid, e->lo, e->hi };
 }
 
-/* Is uaddr of process pid inside a known lock's range, registered by ts? *lock: its start. */
-static bool in_class(const struct cs_core *c, uint32_t pid, uint64_t uaddr, uint64_t ts,
-		     uint64_t *lock)
+/* Is uaddr of process pid inside a known lock's range? *lock: its start. */
+static bool in_class(const struct cs_core *c, uint32_t pid, uint64_t uaddr, uint64_t *lock)
 {
 	size_t i;
 
-	(void)ts;
 	for (i = 0; i < c->nclasses; i++) {
 		/* (waits before the range was known are the GIL's too; the tracer
 		 * counted them as sleep, and its verdict is on each switch) */

@@ -373,7 +373,6 @@ void cs_states_on_waking(struct cs_core *c, const struct cs_waking *e, uint64_t 
 		t->early_wake = true;
 		t->early_waker = e->waker_tid;
 		t->early_flags = e->h.flags;
-		t->early_ts = ts;
 	}
 }
 
