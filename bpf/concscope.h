@@ -65,8 +65,6 @@ enum cs_kind {
 #define CS_SWF_WOKEN 0x10     /* prev's block ends at the next wake-up of it, stamped after this
 				 switch, though the tracer ran that wake-up first (its record
 				 says it ended nothing): the tracer's totals count it ended */
-#define CS_WAIT_SHIFT 10      /* ... in units of 1 << CS_WAIT_SHIFT ns (1.024 us) */
-#define CS_WAIT_MAX 0xffff    /* that many units (67 ms) or more: not known exactly */
 
 /* cs_hdr.flags for CS_EV_WAKING */
 #define CS_WKF_NEW 0x01 /* sched_wakeup_new: first wake-up of a new task */
@@ -119,7 +117,7 @@ struct cs_hdr {
 /*
  * With CS_SWF_NEXT_WAIT (set for a tracked next), aux is how long next waited
  * on this run queue since it was last enqueued, in units of 1.024 us
- * (rounded; CS_WAIT_MAX: that long or more). It is the kernel's own figure
+ * (rounded; 0xffff, 67 ms: that long or more). It is the kernel's own figure
  * (the rq clock minus sched_info.last_queued, the increment schedstat's
  * run-queue wait gets at this switch): the enqueue of a wake-up can come
  * well after its sched_waking (through another CPU's wake list), and only
