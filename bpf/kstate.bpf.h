@@ -28,6 +28,8 @@
 #error "kstate.bpf.h is for BPF programs"
 #endif
 
+/* Included by concscope.bpf.c after count_stat(), which the slots' bookkeeping uses. */
+
 /* Set by user space (and, for run, by the root's exec and exit). */
 __u64 window_begin = 0; /* 0: the window is not open yet */
 __u64 window_end = 0;   /* 0: still open */
@@ -127,8 +129,6 @@ static __always_inline struct cs_kthread *kthread_find(__u32 tid)
 
 	return k && k->tid == tid && k->gen == gen ? k : NULL;
 }
-
-static __always_inline void count_stat(__u32 key);
 
 /*
  * The slot of a tracked task, taken on first sight in state st (UNKNOWN:
