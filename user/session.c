@@ -121,13 +121,20 @@ static bool in_gil(const struct cs_session *s, uint32_t pid, uint64_t addr)
 	return false;
 }
 
-/* A tracer fact into the stream now (the core keeps the last value of each). */
-static void push_fact(struct cs_session *s, uint32_t pid, const char *name, int64_t value)
+/* A mark into the stream, stamped ts. */
+static void push_mark(struct cs_session *s, uint64_t ts, unsigned int kind, uint32_t pid,
+		      int64_t value, const char *text)
 {
 	struct cs_mark m;
 
-	cs_mark_init(&m, cs_now_boot(), CS_MARK_TRACER, pid, value, name);
+	cs_mark_init(&m, ts, kind, pid, value, text);
 	cs_reorder_push(&s->ro, &m.h);
+}
+
+/* A tracer fact into the stream now (the core keeps the last value of each). */
+static void push_fact(struct cs_session *s, uint32_t pid, const char *name, int64_t value)
+{
+	push_mark(s, cs_now_boot(), CS_MARK_TRACER, pid, value, name);
 }
 
 /*
@@ -206,41 +213,35 @@ static void name_wake_source(struct cs_session *s, const struct cs_waking *w)
  */
 static void name_lock(struct cs_session *s, const struct cs_hdr *ev)
 {
-	struct cs_lock_name n;
+	char name[CS_LOCK_NAME_LEN] = "";
+	unsigned int space;
+	uint64_t addr;
 
 	if (ev->kind == CS_EV_LOCK_BEGIN) {
 		const struct cs_lock *l = (const struct cs_lock *)ev;
 
 		if (!first_sight(s, SIGHT_KERNEL_LOCK, 0, l->addr))
 			return;
-		memset(&n, 0, sizeof(n)); /* only for a lock seen the first time */
-		n.h.aux = CS_SPACE_KERNEL;
-		n.addr = l->addr;
+		space = CS_SPACE_KERNEL; /* only for a lock seen the first time */
+		addr = l->addr;
 		cs_sym_kernel_lock(s->syms, (const uint64_t *)l->stack, l->nstack < CS_LOCK_STACK ? l->nstack : CS_LOCK_STACK,
-				   l->h.flags & CS_LKF_MMAP_LOCK, n.name, sizeof(n.name));
+				   l->h.flags & CS_LKF_MMAP_LOCK, name, sizeof(name));
 	} else {
 		const struct cs_futex *f = (const struct cs_futex *)ev;
 
 		if (!cs_futex_is_wait(f->h.aux, f->op) ||
 		    !first_sight(s, SIGHT_USER_LOCK, f->h.pid, f->uaddr))
 			return;
-		memset(&n, 0, sizeof(n));
-		n.h.aux = CS_SPACE_USER;
-		n.addr = f->uaddr;
+		space = CS_SPACE_USER;
+		addr = f->uaddr;
 		if (in_gil(s, f->h.pid, f->uaddr))
-			snprintf(n.name, sizeof(n.name), "CPython GIL");
+			snprintf(name, sizeof(name), "CPython GIL");
 		else /* a join waits on the joined thread's tid, in that thread's descriptor */
 			cs_sym_user(s->syms, (pid_t)f->h.pid, f->uaddr,
-				    cs_taskinfo_knows(s->ti, f->val, f->h.pid) ? f->val : 0, n.name,
-				    sizeof(n.name));
+				    cs_taskinfo_knows(s->ti, f->val, f->h.pid) ? f->val : 0, name,
+				    sizeof(name));
 	}
-	n.h.ts = ev->ts;
-	n.h.size = sizeof(n);
-	n.h.kind = CS_EV_LOCK_NAME;
-	n.h.cpu = ev->cpu;
-	n.h.tid = ev->tid;
-	n.h.pid = ev->pid;
-	cs_reorder_push(&s->ro, &n.h);
+	push_name(s, ev, space, addr, name);
 }
 
 static volatile sig_atomic_t got_signal;
@@ -391,9 +392,6 @@ static void on_ordered(const struct cs_hdr *ev, void *ctx)
 }
 
 static bool ring_lost(struct cs_session *s, struct cs_lost *l);
-static void push_mark(struct cs_session *s, uint64_t ts, unsigned int kind, uint32_t pid,
-		      int64_t value, const char *text);
-
 static void on_record(const struct cs_hdr *ev, void *ctx)
 {
 	struct cs_session *s = ctx;
@@ -431,15 +429,6 @@ static void on_record(const struct cs_hdr *ev, void *ctx)
 		name_wake_source(s, (const struct cs_waking *)ev);
 	}
 	cs_reorder_push(&s->ro, ev);
-}
-
-static void push_mark(struct cs_session *s, uint64_t ts, unsigned int kind, uint32_t pid,
-		      int64_t value, const char *text)
-{
-	struct cs_mark m;
-
-	cs_mark_init(&m, ts, kind, pid, value, text);
-	cs_reorder_push(&s->ro, &m.h);
 }
 
 void cs_session_mark(struct cs_session *s, unsigned int kind, int64_t value,
