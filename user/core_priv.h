@@ -154,7 +154,7 @@ struct cs_core {
 
 	/* the lock table, locks.c's */
 	struct cs_lock_range { uint32_t pid; uint64_t lo, hi; } *classes; /* the GILs */
-	size_t nclasses;
+	size_t nclasses, capclasses;
 	struct cs_lockstat *locks;
 	size_t nlocks, caplocks;
 	struct cs_hmap lockidx; /* (addr, pid | space << 32) -> index in locks */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "critpath.h"
+#include "grow.h"
 #include "hashmap.h"
 
 #define CP_CHUNK 100        /* records per chunk: about 4 KiB */
@@ -73,7 +74,8 @@ struct cs_critpath {
 	size_t fifo_head, fifo_n, max_chunks;
 	uint64_t kept, dropped, refused;
 	struct cp_lock *locks;
-	uint32_t nlocks, caplocks;
+	uint32_t nlocks;
+	size_t caplocks;
 	struct cs_hmap lockidx;    /* (addr, pid | space << 32) -> index in locks */
 	int path_state;            /* 0: not walked; 1: path holds it; < 0: the error */
 	struct cs_cp_path path;
@@ -94,16 +96,8 @@ static struct cp_thread *thread_get(struct cs_critpath *cp, uint32_t tid, uint32
 
 	if (t)
 		return t;
-	if (cp->nth == cp->capth) {
-		size_t cap = cp->capth ? cp->capth * 2 : 64;
-		void *p = realloc(cp->th, cap * sizeof(*cp->th));
-
-		if (!p)
-			return NULL;
-		cp->th = p;
-		cp->capth = cap;
-	}
-	if (cs_hmap_put(&cp->tidx, tid, 0, (uint32_t)cp->nth))
+	if (cs_grow(&cp->th, cp->nth, &cp->capth, sizeof(*cp->th), 64) ||
+	    cs_hmap_put(&cp->tidx, tid, 0, (uint32_t)cp->nth))
 		return NULL;
 	t = &cp->th[cp->nth++];
 	memset(t, 0, sizeof(*t));
@@ -204,16 +198,8 @@ static uint32_t lock_of(struct cs_critpath *cp, const struct cs_interval *iv)
 		return *i + 1;
 	if (cp->nlocks >= CP_MAX_LOCKS)
 		return 0;
-	if (cp->nlocks == cp->caplocks) {
-		uint32_t cap = cp->caplocks ? cp->caplocks * 2 : 32;
-		void *q = realloc(cp->locks, cap * sizeof(*cp->locks));
-
-		if (!q)
-			return 0;
-		cp->locks = q;
-		cp->caplocks = cap;
-	}
-	if (cs_hmap_put(&cp->lockidx, iv->lock_addr, key_b, cp->nlocks))
+	if (cs_grow(&cp->locks, cp->nlocks, &cp->caplocks, sizeof(*cp->locks), 32) ||
+	    cs_hmap_put(&cp->lockidx, iv->lock_addr, key_b, cp->nlocks))
 		return 0;
 	cp->locks[cp->nlocks] = (struct cp_lock){ iv->lock_addr, pid, iv->lock_space, iv->lock_kind };
 	return ++cp->nlocks;
@@ -388,16 +374,9 @@ static void emit(struct walk *w, const struct cs_cp_seg *s)
 		last->dur += s->dur;
 		return;
 	}
-	if (w->p->nsegs == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 256;
-		void *q = realloc(w->p->segs, cap * sizeof(*w->p->segs));
-
-		if (!q) {
-			w->err = -ENOMEM;
-			return;
-		}
-		w->p->segs = q;
-		w->cap = cap;
+	if (cs_grow(&w->p->segs, w->p->nsegs, &w->cap, sizeof(*w->p->segs), 256)) {
+		w->err = -ENOMEM;
+		return;
 	}
 	w->p->segs[w->p->nsegs++] = *s;
 }
@@ -496,16 +475,9 @@ static void note_wait(struct walk *w, const struct cp_thread *th, const struct c
 {
 	struct cs_cp_path *p = w->p;
 
-	if (p->nwaits == w->capwaits) {
-		size_t cap = w->capwaits ? w->capwaits * 2 : 64;
-		void *q = realloc(p->waits, cap * sizeof(*p->waits));
-
-		if (!q) {
-			w->err = -ENOMEM;
-			return;
-		}
-		p->waits = q;
-		w->capwaits = cap;
+	if (cs_grow(&p->waits, p->nwaits, &w->capwaits, sizeof(*p->waits), 64)) {
+		w->err = -ENOMEM;
+		return;
 	}
 	p->waits[p->nwaits] = (struct cs_cp_seg){
 		.start = a, .dur = t - a, .tid = th->tid, .pid = th->pid, .state = r->state,
@@ -521,16 +493,9 @@ static bool push(struct walk *w, struct cp_thread *th, const struct cp_rec *r, u
 	uint64_t lo = lower(w), a = r->a > lo ? r->a : lo;
 
 	note_wait(w, th, r, a, t, x);
-	if (w->depth == w->capst) {
-		size_t cap = w->capst ? w->capst * 2 : 16;
-		void *q = realloc(w->st, cap * sizeof(*w->st));
-
-		if (!q) {
-			w->err = -ENOMEM;
-			return false;
-		}
-		w->st = q;
-		w->capst = cap;
+	if (cs_grow(&w->st, w->depth, &w->capst, sizeof(*w->st), 16)) {
+		w->err = -ENOMEM;
+		return false;
 	}
 	w->st[w->depth++] = (struct frame){ th, a };
 	return !w->err;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core_priv.h"
+#include "grow.h"
 
 #define MAX_LOCKS 65536
 
@@ -126,16 +127,8 @@ static struct cs_lockstat *get_lock(struct cs_core *c, uint64_t addr, uint32_t p
 		c->stats.locks_dropped++;
 		return NULL;
 	}
-	if (c->nlocks == c->caplocks) {
-		size_t cap = c->caplocks ? c->caplocks * 2 : 64;
-		void *p = realloc(c->locks, cap * sizeof(*c->locks));
-
-		if (!p)
-			return NULL;
-		c->locks = p;
-		c->caplocks = cap;
-	}
-	if (cs_hmap_put(&c->lockidx, addr, key_b, (uint32_t)c->nlocks))
+	if (cs_grow(&c->locks, c->nlocks, &c->caplocks, sizeof(*c->locks), 64) ||
+	    cs_hmap_put(&c->lockidx, addr, key_b, (uint32_t)c->nlocks))
 		return NULL;
 	l = &c->locks[c->nlocks++];
 	memset(l, 0, sizeof(*l));
@@ -237,14 +230,9 @@ void cs_locks_on_futex_enter(struct cs_core *c, const struct cs_futex *e, uint64
 
 void cs_locks_on_class(struct cs_core *c, const struct cs_lock_class *e)
 {
-	void *p;
-
-	if (e->h.aux != CS_LC_GIL || c->nclasses >= 4096)
+	if (e->h.aux != CS_LC_GIL || c->nclasses >= 4096 ||
+	    cs_grow(&c->classes, c->nclasses, &c->capclasses, sizeof(*c->classes), 4))
 		return;
-	p = realloc(c->classes, (c->nclasses + 1) * sizeof(*c->classes));
-	if (!p)
-		return;
-	c->classes = p;
 	c->classes[c->nclasses++] = (struct cs_lock_range){ e->h.pid, e->lo, e->hi };
 }
 
