@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core_priv.h"
+#include "grow.h"
 
 #define LOG_MAX (1u << 20)
 
@@ -52,15 +53,8 @@ static struct cs_proc_prof *proc_of(struct cs_core *c, uint32_t pid)
 
 	if (slot)
 		return &p->procs[*slot];
-	if (p->nprocs == p->capprocs) {
-		size_t cap = p->capprocs ? p->capprocs * 2 : 64;
-		void *q = realloc(p->procs, cap * sizeof(*p->procs));
-
-		if (!q)
-			return NULL;
-		p->procs = q;
-		p->capprocs = cap;
-	}
+	if (cs_grow(&p->procs, p->nprocs, &p->capprocs, sizeof(*p->procs), 64))
+		return NULL;
 	pp = &p->procs[p->nprocs];
 	memset(pp, 0, sizeof(*pp));
 	pp->pub.pid = pid;
@@ -110,16 +104,7 @@ static bool log_reserve(struct cs_prof *p)
 		memmove(p->log, p->log + LOG_MAX / 2, (LOG_MAX / 2) * sizeof(*p->log));
 		p->nlog = LOG_MAX / 2;
 	}
-	if (p->nlog == p->caplog) {
-		size_t cap = p->caplog ? p->caplog * 2 : 4096;
-		void *q = realloc(p->log, cap * sizeof(*p->log));
-
-		if (!q)
-			return false;
-		p->log = q;
-		p->caplog = cap;
-	}
-	return true;
+	return !cs_grow(&p->log, p->nlog, &p->caplog, sizeof(*p->log), 4096);
 }
 
 static void log_push(struct cs_prof *p, uint64_t ts, uint32_t pidx, int drun, int dready)

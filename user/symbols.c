@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "grow.h"
 #include "hashmap.h"
 #include "symbols.h"
 
@@ -44,9 +45,9 @@ struct pid_maps {
 
 struct cs_symcache {
 	struct elf_syms *files;
-	size_t nfiles;
+	size_t nfiles, capfiles;
 	struct pid_maps *procs;
-	size_t nprocs;
+	size_t nprocs, capprocs;
 	struct cs_hmap procidx; /* pid -> index in procs */
 	struct sym *ksyms;
 	size_t nksyms;
@@ -130,15 +131,8 @@ static const struct sym *find_sym(const struct sym *s, size_t n, uint64_t addr, 
 static int add_sym(struct sym **v, size_t *n, size_t *cap, uint64_t addr, uint64_t size,
 		   const char *name)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 256;
-		void *p = realloc(*v, nc * sizeof(**v));
-
-		if (!p)
-			return -ENOMEM;
-		*v = p;
-		*cap = nc;
-	}
+	if (cs_grow(v, *n, cap, sizeof(**v), 256))
+		return -ENOMEM;
 	(*v)[*n].addr = addr;
 	(*v)[*n].size = size;
 	(*v)[*n].name = strdup(name);
@@ -225,15 +219,12 @@ static struct elf_syms *get_file(struct cs_symcache *sc, const char *path)
 {
 	struct elf_syms *f;
 	size_t i;
-	void *p;
 
 	for (i = 0; i < sc->nfiles; i++)
 		if (!strcmp(sc->files[i].path, path))
 			return &sc->files[i];
-	p = realloc(sc->files, (sc->nfiles + 1) * sizeof(*sc->files));
-	if (!p)
+	if (cs_grow(&sc->files, sc->nfiles, &sc->capfiles, sizeof(*sc->files), 16))
 		return NULL;
-	sc->files = p;
 	f = &sc->files[sc->nfiles++];
 	memset(f, 0, sizeof(*f));
 	f->path = strdup(path);
@@ -309,15 +300,8 @@ static int read_maps(pid_t pid, struct pid_maps *pm)
 		prev_off = off;
 		if (!file[0])
 			continue;
-		if (pm->n == cap) {
-			size_t nc = cap ? cap * 2 : 32;
-			void *p = realloc(pm->m, nc * sizeof(*pm->m));
-
-			if (!p)
-				break;
-			pm->m = p;
-			cap = nc;
-		}
+		if (cs_grow(&pm->m, pm->n, &cap, sizeof(*pm->m), 32))
+			break;
 		pm->m[pm->n].start = start;
 		pm->m[pm->n].end = end;
 		pm->m[pm->n].off = off;
@@ -339,7 +323,6 @@ static struct pid_maps *cached_maps(struct cs_symcache *sc, pid_t pid)
 int cs_sym_remember(struct cs_symcache *sc, pid_t pid)
 {
 	struct pid_maps pm = { 0 }, *old = cached_maps(sc, pid);
-	void *p;
 	int ret = read_maps(pid, &pm);
 
 	if (ret)
@@ -349,14 +332,11 @@ int cs_sym_remember(struct cs_symcache *sc, pid_t pid)
 		*old = pm;
 		return 0;
 	}
-	p = realloc(sc->procs, (sc->nprocs + 1) * sizeof(*sc->procs));
-	if (!p || cs_hmap_put(&sc->procidx, (uint32_t)pid, 0, (uint32_t)sc->nprocs)) {
-		if (p)
-			sc->procs = p;
+	if (cs_grow(&sc->procs, sc->nprocs, &sc->capprocs, sizeof(*sc->procs), 16) ||
+	    cs_hmap_put(&sc->procidx, (uint32_t)pid, 0, (uint32_t)sc->nprocs)) {
 		free_maps(&pm);
 		return -ENOMEM;
 	}
-	sc->procs = p;
 	sc->procs[sc->nprocs++] = pm;
 	return 0;
 }

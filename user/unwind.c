@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "ehframe.h"
+#include "grow.h"
+#include "hashmap.h"
 #include "unwind.h"
 
 #define WANT_EVERY_NS 20000000ull /* one request per process per 20 ms */
@@ -60,11 +62,12 @@ struct cs_unwind {
 	uint32_t queue[MAX_QUEUE];
 	size_t nqueue;
 	struct uw_proc *procs; /* under lock */
-	size_t nprocs;
+	size_t nprocs, capprocs;
+	struct cs_hmap pidx;   /* pid -> index in procs, under lock */
 	struct { uint32_t pid, step; uint64_t due; } recheck[MAX_RECHECK]; /* under lock */
 	size_t nrecheck;
 	struct uw_file **files; /* the worker's */
-	size_t nfiles;
+	size_t nfiles, capfiles;
 	struct cs_unwind_stats st;
 };
 
@@ -76,17 +79,16 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* pid's entry (under lock), created when asked; NULL without memory. */
 static struct uw_proc *proc_of(struct cs_unwind *u, uint32_t pid, bool create)
 {
-	size_t i;
-	void *p;
+	const uint32_t *i = cs_hmap_get(&u->pidx, pid, 0);
 
-	for (i = 0; i < u->nprocs; i++)
-		if (u->procs[i].pid == pid)
-			return &u->procs[i];
-	if (!create || !(p = realloc(u->procs, (u->nprocs + 1) * sizeof(*u->procs))))
+	if (i)
+		return &u->procs[*i];
+	if (!create || cs_grow(&u->procs, u->nprocs, &u->capprocs, sizeof(*u->procs), 64) ||
+	    cs_hmap_put(&u->pidx, pid, 0, (uint32_t)u->nprocs))
 		return NULL;
-	u->procs = p;
 	memset(&u->procs[u->nprocs], 0, sizeof(*u->procs));
 	u->procs[u->nprocs].pid = pid;
 	return &u->procs[u->nprocs++];
@@ -177,7 +179,7 @@ static int read_file(struct uw_file *f)
 /* The file of path, its table built the first time (cached by build ID, else path). */
 static struct uw_file *file_of(struct cs_unwind *u, const char *path)
 {
-	struct uw_file *f, **v;
+	struct uw_file *f;
 	struct cs_uw_row *rows;
 	uint64_t t0;
 	long n;
@@ -186,15 +188,13 @@ static struct uw_file *file_of(struct cs_unwind *u, const char *path)
 	for (i = 0; i < u->nfiles; i++)
 		if (!strcmp(u->files[i]->path, path))
 			return u->files[i];
+	if (cs_grow(&u->files, u->nfiles, &u->capfiles, sizeof(*u->files), 64))
+		return NULL;
 	f = calloc(1, sizeof(*f));
-	v = realloc(u->files, (u->nfiles + 1) * sizeof(*v));
-	if (!f || !v || !(f->path = strdup(path))) {
+	if (!f || !(f->path = strdup(path))) {
 		free(f);
-		if (v)
-			u->files = v;
 		return NULL;
 	}
-	u->files = v;
 	u->files[u->nfiles++] = f;
 	if (read_file(f))
 		return f;
@@ -238,16 +238,12 @@ static char *slurp_maps(uint32_t pid)
 	if (fd < 0)
 		return NULL;
 	do {
-		if (cap - len < 4097) {
-			char *p = realloc(buf, cap = cap ? cap * 2 : 16384);
-
-			if (!p) {
-				free(buf);
-				close(fd);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = p;
+		/* room for a read of 4096 and the final 0 */
+		if (cs_grow(&buf, len + 4096, &cap, 1, 16384)) {
+			free(buf);
+			close(fd);
+			errno = ENOMEM;
+			return NULL;
 		}
 		r = read(fd, buf + len, cap - len - 1);
 		if (r > 0)
@@ -278,13 +274,8 @@ static int read_maps(struct cs_unwind *u, uint32_t pid, struct uw_map **out, siz
 		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %4095[^\n]", &start, &end, perms, &off,
 			   file) < 4 || file[0] != '/')
 			continue;
-		if (n == cap) {
-			void *p = realloc(m, (cap = cap ? cap * 2 : 32) * sizeof(*m));
-
-			if (!p)
-				break;
-			m = p;
-		}
+		if (cs_grow(&m, n, &cap, sizeof(*m), 32))
+			break;
 		m[n] = (struct uw_map){ start, end, off, NULL, perms[2] == 'x' };
 		m[n].file = m[n].exec ? file_of(u, file) : NULL;
 		if (!m[n].exec) { /* named later only: keep the path without a table */
@@ -526,6 +517,7 @@ void cs_unwind_free(struct cs_unwind **up)
 		free(u->files[i]);
 	}
 	free(u->procs);
+	cs_hmap_free(&u->pidx);
 	free(u->files);
 	pthread_mutex_destroy(&u->lock);
 	pthread_cond_destroy(&u->cond);
