@@ -275,6 +275,38 @@ static __always_inline bool futex_contended(__u32 tgid, __s16 nr, __u64 uaddr, _
 }
 
 /*
+ * What a futex wait's op, val and timeout are, by system call, from its
+ * arguments 2 to 5 (the first is always the address):
+ *   futex(uaddr, op, val, timeout, uaddr2, val3)
+ *   futex_wait(uaddr, val, mask, flags, timeout, clockid): op is the flags
+ *   futex_waitv(waiters, nr_futexes, flags, timeout, clockid): the address
+ *     is the array's, val the count, op the flags
+ * One mapping for the waits read at the switch and the syscall tracepoints.
+ */
+struct cs_fwait_args {
+	__u64 timeout;
+	__u32 op, val;
+};
+
+static __always_inline void futex_args(__s16 nr, __u64 a2, __u64 a3, __u64 a4, __u64 a5,
+				       struct cs_fwait_args *f)
+{
+	if (nr == CS_NR_FUTEX) {
+		f->op = a2;
+		f->val = a3;
+		f->timeout = a4;
+	} else if (nr == CS_NR_FUTEX_WAIT) {
+		f->op = a4;
+		f->val = a2;
+		f->timeout = a5;
+	} else {
+		f->op = a3;
+		f->val = a2;
+		f->timeout = a4;
+	}
+}
+
+/*
  * Futex waits are read at the switch that blocks them, from the thread's
  * saved registers, instead of from the futex system call tracepoints:
  * enabling any syscall tracepoint sends every system call of every task
@@ -285,25 +317,15 @@ static __always_inline bool futex_contended(__u32 tgid, __s16 nr, __u64 uaddr, _
 static __noinline bool futex_wait_record(struct task_struct *prev, struct pt_regs *regs, __s16 nr,
 					 __u64 ts)
 {
-	__u32 tgid = prev->tgid, op, val, timed;
+	__u32 tgid = prev->tgid;
 	__u64 uaddr = CS_REG_ARG1(regs);
+	struct cs_fwait_args f;
 	struct cs_futex *e;
 	bool contended;
 
-	if (nr == CS_NR_FUTEX) {         /* futex(uaddr, op, val, timeout, ...) */
-		op = CS_REG_ARG2(regs);
-		val = CS_REG_ARG3(regs);
-		timed = CS_REG_ARG4(regs) != 0;
-	} else if (nr == CS_NR_FUTEX_WAIT) { /* futex_wait(uaddr, val, mask, flags, timeout) */
-		op = CS_REG_ARG4(regs);
-		val = CS_REG_ARG2(regs);
-		timed = CS_REG_ARG5(regs) != 0;
-	} else {                         /* futex_waitv(waiters, nr, flags, timeout) */
-		op = CS_REG_ARG3(regs);
-		val = CS_REG_ARG2(regs);
-		timed = CS_REG_ARG4(regs) != 0;
-	}
-	contended = futex_contended(tgid, nr, uaddr, op, val);
+	futex_args(nr, CS_REG_ARG2(regs), CS_REG_ARG3(regs), CS_REG_ARG4(regs), CS_REG_ARG5(regs),
+		   &f);
+	contended = futex_contended(tgid, nr, uaddr, f.op, f.val);
 	if (!futex_waits)
 		return contended;
 	e = reserve(sizeof(*e), CS_EV_FUTEX_ENTER, prev->pid, tgid, ts);
@@ -313,9 +335,9 @@ static __noinline bool futex_wait_record(struct task_struct *prev, struct pt_reg
 	e->h.flags = CS_FXF_AT_SWITCH;
 	e->uaddr = uaddr;
 	e->ret = 0;
-	e->op = op;
-	e->val = val;
-	e->timed = timed;
+	e->op = f.op;
+	e->val = f.val;
+	e->timed = f.timeout != 0;
 	e->pad = 0;
 	submit(e);
 	return contended;
@@ -736,23 +758,24 @@ int BPF_PROG(cs_contention_end, void *lock, int ret)
  * (attempts), at a price: with any syscall tracepoint enabled, every system
  * call of every task takes the slow path. Loaded only with the option.
  */
-static __always_inline int futex_sys_enter(struct trace_event_raw_sys_enter *ctx, __u64 uaddr,
-					   __u32 op, __u32 val, __u64 timeout)
+static __always_inline int futex_sys_enter(struct trace_event_raw_sys_enter *ctx, __s16 nr)
 {
 	struct task_struct *cur = bpf_get_current_task_btf();
+	struct cs_fwait_args f;
 	struct cs_futex *e;
 
 	if (!is_tracked(cur->tgid))
 		return 0;
+	futex_args(nr, ctx->args[1], ctx->args[2], ctx->args[3], ctx->args[4], &f);
 	e = reserve(sizeof(*e), CS_EV_FUTEX_ENTER, cur->pid, cur->tgid, bpf_ktime_get_boot_ns());
 	if (!e)
 		return 0;
 	e->h.aux = ctx->id;
-	e->uaddr = uaddr;
+	e->uaddr = ctx->args[0];
 	e->ret = 0;
-	e->op = op;
-	e->val = val;
-	e->timed = timeout != 0;
+	e->op = f.op;
+	e->val = f.val;
+	e->timed = f.timeout != 0;
 	e->pad = 0;
 	submit(e);
 	return 0;
@@ -779,11 +802,11 @@ static __always_inline int futex_sys_exit(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-/* futex(uaddr, op, val, timeout, uaddr2, val3) */
+/* The arguments of each: futex_args() */
 SEC("tracepoint/syscalls/sys_enter_futex")
 int cs_futex_sys_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	return futex_sys_enter(ctx, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3]);
+	return futex_sys_enter(ctx, CS_NR_FUTEX);
 }
 
 SEC("tracepoint/syscalls/sys_exit_futex")
@@ -792,11 +815,10 @@ int cs_futex_sys_exit(struct trace_event_raw_sys_exit *ctx)
 	return futex_sys_exit(ctx);
 }
 
-/* futex_wait(uaddr, val, mask, flags, timeout, clockid): op is the flags */
 SEC("tracepoint/syscalls/sys_enter_futex_wait")
 int cs_futex_sys_enter_wait(struct trace_event_raw_sys_enter *ctx)
 {
-	return futex_sys_enter(ctx, ctx->args[0], ctx->args[3], ctx->args[1], ctx->args[4]);
+	return futex_sys_enter(ctx, CS_NR_FUTEX_WAIT);
 }
 
 SEC("tracepoint/syscalls/sys_exit_futex_wait")
@@ -805,11 +827,10 @@ int cs_futex_sys_exit_wait(struct trace_event_raw_sys_exit *ctx)
 	return futex_sys_exit(ctx);
 }
 
-/* futex_waitv(waiters, nr_futexes, flags, timeout, clockid): uaddr is the array */
 SEC("tracepoint/syscalls/sys_enter_futex_waitv")
 int cs_futex_sys_enter_waitv(struct trace_event_raw_sys_enter *ctx)
 {
-	return futex_sys_enter(ctx, ctx->args[0], ctx->args[2], ctx->args[1], ctx->args[3]);
+	return futex_sys_enter(ctx, CS_NR_FUTEX_WAITV);
 }
 
 SEC("tracepoint/syscalls/sys_exit_futex_waitv")
