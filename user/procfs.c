@@ -229,26 +229,50 @@ int cs_proc_cmdline(pid_t pid, char *buf, size_t len)
 	return read_file(path, buf, len);
 }
 
-/* The cgroup v2 path ("0::/path"), else the v1 hierarchy with the cpu controller. */
+/* Whether the controller list [p, end) ("cpu,cpuacct", in any order) names cpu. */
+static bool names_cpu(const char *p, const char *end)
+{
+	while (p < end) {
+		const char *c = memchr(p, ',', (size_t)(end - p)), *e = c ? c : end;
+
+		if (e - p == 3 && !memcmp(p, "cpu", 3))
+			return true;
+		p = e + 1;
+	}
+	return false;
+}
+
+/*
+ * A cgroup's path in /proc/PID/cgroup's text buf ("ID:CONTROLLERS:PATH"
+ * lines), into out: the v2 hierarchy's ("0::PATH") when v2, else that of
+ * the v1 hierarchy whose controllers include cpu. false (out "") when
+ * there is no such line.
+ */
+static bool cgroup_line(const char *buf, bool v2, char *out, size_t len)
+{
+	const char *line, *nl, *ctl, *path;
+
+	for (line = buf; *line; line = nl ? nl + 1 : line + strlen(line)) {
+		nl = strchr(line, '\n');
+		ctl = strchr(line, ':');
+		path = ctl ? strchr(ctl + 1, ':') : NULL;
+		if (!path || (nl && path > nl))
+			continue;
+		if (v2 ? !strncmp(line, "0::", 3) : names_cpu(ctl + 1, path)) {
+			path++;
+			snprintf(out, len, "%.*s", (int)(nl ? (size_t)(nl - path) : strlen(path)), path);
+			return true;
+		}
+	}
+	*out = 0;
+	return false;
+}
+
+/* The cgroup a task goes by: v2's, else v1's cpu controller's ("" none). */
 static void cgroup_path(const char *buf, char *out, size_t len)
 {
-	const char *line, *path = NULL, *nl;
-
-	for (line = buf; *line && !path; line = nl ? nl + 1 : line + strlen(line)) {
-		const char *ctl = strchr(line, ':');
-
-		nl = strchr(line, '\n');
-		if (!strncmp(line, "0::", 3))
-			path = line + 3;
-		else if (ctl && (!strncmp(ctl, ":cpu,", 5) || !strncmp(ctl, ":cpu:", 5)))
-			path = strchr(ctl + 1, ':') ? strchr(ctl + 1, ':') + 1 : NULL;
-	}
-	if (!path) {
-		*out = 0;
-		return;
-	}
-	nl = strchr(path, '\n');
-	snprintf(out, len, "%.*s", (int)(nl ? (size_t)(nl - path) : strlen(path)), path);
+	if (!cgroup_line(buf, true, out, len))
+		cgroup_line(buf, false, out, len);
 }
 
 int cs_proc_sched(pid_t pid, pid_t tid, struct cs_task_sched *rec)
@@ -351,22 +375,6 @@ static int throttle_stat(const char *path, uint64_t *ns, uint64_t *periods)
 	return 0;
 }
 
-/* The path of pid's cgroup in /proc/PID/cgroup's line for hierarchy tag ("0::" for v2,
- * ":cpu," or ":cpu:" for v1's CPU controller), into out; NULL when none. */
-static const char *cgroup_of(const char *procs, const char *tag, char *out, size_t len)
-{
-	const char *p = strstr(procs, tag), *path, *nl;
-
-	while (p && p != procs && p[-1] != '\n' && tag[0] == '0')
-		p = strstr(p + 1, tag); /* "0::" begins its line */
-	if (!p || !(path = strstr(p, ":/")))
-		return NULL;
-	path++;
-	nl = strchr(path, '\n');
-	snprintf(out, len, "%.*s", (int)(nl ? nl - path : (long)strlen(path)), path);
-	return out;
-}
-
 /*
  * pid's cgroup CPU throttling so far: time throttled (ns) and periods
  * throttled. cgroup v2 (at /sys/fs/cgroup, or /sys/fs/cgroup/unified on a
@@ -381,7 +389,7 @@ int cs_cgroup_throttled(pid_t pid, uint64_t *ns, uint64_t *periods)
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
 	if (read_file(path, buf, sizeof(buf)) <= 0)
 		return -ENOENT;
-	if (cgroup_of(buf, "0::", cg, sizeof(cg))) {
+	if (cgroup_line(buf, true, cg, sizeof(cg))) {
 		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpu.stat", cg);
 		if (!throttle_stat(path, ns, periods))
 			return 0;
@@ -389,8 +397,7 @@ int cs_cgroup_throttled(pid_t pid, uint64_t *ns, uint64_t *periods)
 		if (!throttle_stat(path, ns, periods))
 			return 0;
 	}
-	if (!cgroup_of(buf, ":cpu,", cg, sizeof(cg)) && !cgroup_of(buf, ":cpu:", cg, sizeof(cg)) &&
-	    !cgroup_of(buf, ",cpu:", cg, sizeof(cg)) && !cgroup_of(buf, ",cpu,", cg, sizeof(cg)))
+	if (!cgroup_line(buf, false, cg, sizeof(cg)))
 		return -ENOENT;
 	for (i = 0; i < sizeof(v1) / sizeof(v1[0]); i++) {
 		/* v1 has cpu.stat everywhere: only a quota ("-1": none) throttles */
