@@ -36,11 +36,21 @@ bool cs_switch_voluntary(bool preempt, unsigned int raw_state)
 	return !preempt && raw_state != 0;
 }
 
+static const char letters[CS_NLETTERS + 1] = "SDTtXZPI";
+
 char cs_letter_char(unsigned int i)
 {
-	static const char letters[] = "SDTtXZPI";
-
 	return i < CS_NLETTERS ? letters[i] : '?';
+}
+
+int cs_letter_from_char(char letter)
+{
+	int i;
+
+	for (i = 0; i < CS_NLETTERS; i++)
+		if (letters[i] == letter)
+			return i;
+	return -1;
 }
 
 enum cs_tstate cs_state_from_proc(char letter)

@@ -59,6 +59,8 @@ bool cs_switch_voluntary(bool preempt, unsigned int raw_state);
 
 /* The ftrace letter of index i of the blocked-by-letter totals (S D T t X Z P I). */
 char cs_letter_char(unsigned int i);
+/* Its inverse: the index of a state letter (as /proc/PID/stat has it), or -1. */
+int cs_letter_from_char(char letter);
 
 /* concscope's state for a /proc/PID/stat state letter. */
 enum cs_tstate cs_state_from_proc(char letter);

@@ -280,11 +280,12 @@ static unsigned int first_block(const struct cs_thread_priv *t, const struct cs_
 {
 	if (e->letter) { /* the tracer read the woken task's state */
 		*letter = e->letter - 1u;
-		return *letter == 1 ? CS_ST_IO : CS_ST_SLEEP; /* index 1: D */
+		return cs_letter_char(*letter) == 'D' ? CS_ST_IO : CS_ST_SLEEP;
 	}
-	/* a trace without it: what /proc said */
-	*letter = t->proc_state == 'D' ? 1 : t->proc_state == 'I' ? 7 : 0;
-	return t->proc_state == 'D' ? CS_ST_IO : CS_ST_SLEEP;
+	/* a trace without it: what /proc said, D (io) or I; anything else reads as S */
+	*letter = t->proc_state == 'D' || t->proc_state == 'I' ?
+		  (unsigned int)cs_letter_from_char(t->proc_state) : 0;
+	return cs_state_from_proc(t->proc_state) == CS_ST_IO ? CS_ST_IO : CS_ST_SLEEP;
 }
 
 /* A wake-up that ended a block (or an unknown or untraced stretch) at ts. */
@@ -463,20 +464,13 @@ void cs_states_on_totals(struct cs_core *c, const struct cs_thread_totals *e, ui
 /* The state a thread in no known state at the end was in: what /proc said. */
 static unsigned int unknown_state(const struct cs_thread_priv *t, unsigned int *letter)
 {
+	enum cs_tstate st = cs_state_from_proc(t->proc_state);
+
 	*letter = 0;
-	switch (t->proc_state) {
-	case 'R':
-		return CS_ST_RUNNING; /* no switch in the whole window: it ran */
-	case 'D':
-		*letter = 1;
-		return CS_ST_IO;
-	case 'S': case 'I': case 'T': case 't': case 'P':
-		*letter = t->proc_state == 'I' ? 7 : t->proc_state == 'T' ? 2 :
-			  t->proc_state == 't' ? 3 : t->proc_state == 'P' ? 6 : 0;
-		return CS_ST_SLEEP;
-	default:
-		return CS_ST_UNTRACED;
-	}
+	if (st == CS_ST_IO || st == CS_ST_SLEEP) /* D; S, I, T, t, P */
+		*letter = (unsigned int)cs_letter_from_char(t->proc_state);
+	/* R: no switch in the whole window, it ran; X, Z or none: untraced */
+	return st == CS_ST_DEAD || st == CS_ST_UNKNOWN ? CS_ST_UNTRACED : st;
 }
 
 /* Close an open interval [since, end) of state st by the rules above, into n. */

@@ -73,6 +73,12 @@ static void letters_and_inverse(void **st)
 	assert_int_equal(cs_state_from_proc('D'), CS_ST_IO);
 	assert_int_equal(cs_state_from_proc('I'), CS_ST_SLEEP);
 	assert_int_equal(cs_state_from_proc('S'), CS_ST_SLEEP);
+	for (i = 0; i < 8; i++) /* S D T t X Z P I */
+		assert_int_equal(cs_letter_from_char(cs_letter_char(i)), i);
+	assert_int_equal(cs_letter_from_char('D'), 1);
+	assert_int_equal(cs_letter_from_char('I'), 7);
+	assert_int_equal(cs_letter_from_char('R'), -1);
+	assert_int_equal(cs_letter_from_char(0), -1);
 }
 
 int main(void)
