@@ -29,6 +29,15 @@
 #define CS_NR_FUTEX_WAITV 449
 #define CS_NR_FUTEX_WAKE 454
 #define CS_NR_FUTEX_WAIT 455
+/* the ones that wait for any of a set of events (user/episodes.c) */
+#define CS_NR_POLL 7
+#define CS_NR_SELECT 23
+#define CS_NR_EPOLL_WAIT 232
+#define CS_NR_PSELECT6 270
+#define CS_NR_PPOLL 271
+#define CS_NR_EPOLL_PWAIT 281
+#define CS_NR_IO_URING_ENTER 426
+#define CS_NR_EPOLL_PWAIT2 441
 
 /* struct pt_regs as a blocked task saved it: the call and its arguments */
 #define CS_REG_SYSCALL(r) ((r)->orig_ax) /* -1 outside a system call */

@@ -19,18 +19,18 @@
 
 #define DEFAULT_THRESHOLD_NS 10000000ull
 
-/* x86-64 system calls that wait for any of a set of events. */
+/* System calls that wait for any of a set of events (their numbers: bpf/arch.h). */
 static bool event_wait(int nr)
 {
 	switch (nr) {
-	case 7:   /* poll */
-	case 23:  /* select */
-	case 232: /* epoll_wait */
-	case 270: /* pselect6 */
-	case 271: /* ppoll */
-	case 281: /* epoll_pwait */
-	case 426: /* io_uring_enter */
-	case 441: /* epoll_pwait2 */
+	case CS_NR_POLL:
+	case CS_NR_SELECT:
+	case CS_NR_EPOLL_WAIT:
+	case CS_NR_PSELECT6:
+	case CS_NR_PPOLL:
+	case CS_NR_EPOLL_PWAIT:
+	case CS_NR_IO_URING_ENTER:
+	case CS_NR_EPOLL_PWAIT2:
 		return true;
 	default:
 		return false;
