@@ -108,9 +108,11 @@ struct sums {
 	size_t nthreads, nprocs;
 	unsigned int ncpus;
 	uint64_t wall;
+	const struct cs_view *view; /* the present threads by process, built once */
 };
 
-static void sum_up(struct sums *s, const struct cs_core *c, const struct cs_findings_cfg *cfg)
+static void sum_up(struct sums *s, const struct cs_core *c, const struct cs_findings_cfg *cfg,
+		   const struct cs_view *v)
 {
 	size_t i;
 	unsigned int st;
@@ -128,7 +130,9 @@ static void sum_up(struct sums *s, const struct cs_core *c, const struct cs_find
 		s->ready_other += t->ready_other_ns;
 		s->ready_idle += t->ready_idle_ns;
 	}
-	cs_core_shape(c, &s->nprocs, &s->nthreads);
+	s->view = v;
+	s->nprocs = v->nprocs;
+	s->nthreads = v->nthreads;
 	s->ncpus = cfg->ncpus ? cfg->ncpus : cs_core_ncpus(c);
 	if (!s->ncpus)
 		s->ncpus = 1;
@@ -271,19 +275,17 @@ static void shape_workers(struct cs_finding *f, const struct cs_view *v)
 static void find_shape(struct cs_findings *fs, const struct cs_core *c, const struct sums *s)
 {
 	struct cs_finding *f = add(fs, CS_FIND_SHAPE, 0);
-	struct cs_view v;
 
-	if (!f || cs_view_build(&v, c))
+	if (!f)
 		return;
 	say(f, "%zu process%s, %zu thread%s", s->nprocs, s->nprocs == 1 ? "" : "es", s->nthreads,
 	    s->nthreads == 1 ? "" : "s");
 	fig(f, "processes", s->nprocs);
 	fig(f, "threads", s->nthreads);
-	shape_work(f, &v, s);
-	shape_pools(f, &v);
+	shape_work(f, s->view, s);
+	shape_pools(f, s->view);
 	shape_loops(f, c);
-	shape_workers(f, &v);
-	cs_view_free(&v);
+	shape_workers(f, s->view);
 }
 
 /* ---- cpu_saturated ---- */
@@ -351,18 +353,19 @@ static int by_ready(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
-/* The threads that waited longest for a CPU. */
-static void most_ready(struct cs_finding *f, const struct cs_core *c)
+/* The threads that waited longest for a CPU (sorted in a copy: the view stays by process). */
+static void most_ready(struct cs_finding *f, const struct cs_view *v)
 {
-	struct cs_view v;
+	const struct cs_thread **t = malloc((v->nthreads ? v->nthreads : 1) * sizeof(*t));
 	size_t i;
 
-	if (cs_view_build(&v, c))
+	if (!t)
 		return;
-	qsort(v.all, v.nthreads, sizeof(*v.all), by_ready);
-	for (i = 0; i < v.nthreads && v.all[i]->ns[CS_ST_READY]; i++)
-		tid(f, v.all[i]->tid);
-	cs_view_free(&v);
+	memcpy(t, v->all, v->nthreads * sizeof(*t));
+	qsort(t, v->nthreads, sizeof(*t), by_ready);
+	for (i = 0; i < v->nthreads && t[i]->ns[CS_ST_READY]; i++)
+		tid(f, t[i]->tid);
+	free(t);
 }
 
 /* The time the target's cgroup was throttled over the window (CS_MARK_SYSTEM). */
@@ -415,7 +418,7 @@ static void find_cpu_saturated(struct cs_findings *fs, const struct cs_core *c,
 	fig(f, "ready_idle_ns", s->ready_idle);
 	fig(f, "oversubscribed_ns", over);
 	fig(f, "cpus", s->ncpus);
-	most_ready(f, c);
+	most_ready(f, s->view);
 }
 
 /* ---- serialized, lock_holder_preempted ---- */
@@ -508,11 +511,13 @@ static void serialized_one(struct cs_findings *fs, const struct cs_core *c, cons
 		all += cs_thread_alive_ns(pv->threads[i]);
 	}
 	avg = avg_running_x100(pp);
-	l = top_lock(c, pv->pid);
 	/* one at a time (at most 1.3 on average), a fifth of their time in lock waits,
-	 * half of those on one lock */
-	if (!l || avg > 130 || lock * 5 < all || l->wait_ns * 2 < lock ||
-	    !(f = add(fs, CS_FIND_SERIALIZED, l->wait_ns)))
+	 * half of those on one lock (the locks are sorted only for a process that passes
+	 * the first two) */
+	if (avg > 130 || lock * 5 < all)
+		return;
+	l = top_lock(c, pv->pid);
+	if (!l || l->wait_ns * 2 < lock || !(f = add(fs, CS_FIND_SERIALIZED, l->wait_ns)))
 		return;
 	f->pid = pv->pid;
 	f->lock = l;
@@ -534,14 +539,10 @@ static void serialized_one(struct cs_findings *fs, const struct cs_core *c, cons
 
 static void find_serialized(struct cs_findings *fs, const struct cs_core *c, const struct sums *s)
 {
-	struct cs_view v;
 	size_t p;
 
-	if (cs_view_build(&v, c))
-		return;
-	for (p = 0; p < v.nprocs; p++)
-		serialized_one(fs, c, s, &v.procs[p]);
-	cs_view_free(&v);
+	for (p = 0; p < s->view->nprocs; p++)
+		serialized_one(fs, c, s, &s->view->procs[p]);
 }
 
 /* ---- loop_blocked ---- */
@@ -803,11 +804,16 @@ void cs_findings_compute(struct cs_findings *out, const struct cs_core *c,
 			 const struct cs_findings_cfg *cfg)
 {
 	struct sums s;
+	struct cs_view v;
 
 	out->n = 0;
-	sum_up(&s, c, cfg);
-	if (!s.nthreads)
+	if (cs_view_build(&v, c))
 		return;
+	sum_up(&s, c, cfg, &v);
+	if (!s.nthreads) {
+		cs_view_free(&v);
+		return;
+	}
 	find_shape(out, c, &s);
 	find_cpu_saturated(out, c, &s);
 	find_serialized(out, c, &s);
@@ -816,6 +822,7 @@ void cs_findings_compute(struct cs_findings *out, const struct cs_core *c,
 	find_wake_chain(out, c, &s);
 	find_throttled(out, c, &s);
 	qsort(out->f, out->n, sizeof(out->f[0]), by_rank);
+	cs_view_free(&v);
 }
 
 const struct cs_finding *cs_findings_find(const struct cs_findings *fs, enum cs_finding_kind k,
