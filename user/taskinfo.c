@@ -273,7 +273,34 @@ static bool due(uint64_t when, uint64_t now, bool final)
 	return final || (when && now >= when);
 }
 
-static void read_title(struct ti_proc *p, uint64_t ts, cs_emit_fn emit, void *ctx)
+/* Where a reading's records go, stamped ts. */
+struct ti_out {
+	uint64_t ts;
+	cs_emit_fn emit;
+	void *ctx;
+};
+
+/*
+ * The end of a reading: its record h (the body filled, hashed to hash) out,
+ * its header filled (kind, size bytes, about tid of pid), unless it says
+ * what the last one said (*said, which becomes hash).
+ */
+static void say(struct cs_hdr *h, uint8_t kind, uint16_t size, uint32_t tid, uint32_t pid,
+		uint64_t hash, uint64_t *said, const struct ti_out *o)
+{
+	if (hash == *said)
+		return;
+	*said = hash;
+	h->ts = o->ts;
+	h->size = size;
+	h->kind = kind;
+	h->cpu = 0xffff;
+	h->tid = tid;
+	h->pid = pid;
+	o->emit(h, o->ctx);
+}
+
+static void read_title(struct ti_proc *p, const struct ti_out *o)
 {
 	char raw[CS_CMDLINE_MAX];
 	struct cs_title r;
@@ -286,18 +313,10 @@ static void read_title(struct ti_proc *p, uint64_t ts, cs_emit_fn emit, void *ct
 	memset(&r, 0, sizeof(r));
 	cs_title_judge(raw, (size_t)n, p->exec_known, p->exec_hash, r.title, sizeof(r.title));
 	h = r.title[0] ? cs_hash_bytes(CS_HASH_SEED, r.title, strlen(r.title)) | 1 : 0;
-	if (h == p->said)
-		return;
-	p->said = h;
-	r.h.ts = ts;
-	r.h.size = sizeof(r);
-	r.h.kind = CS_EV_TITLE;
-	r.h.cpu = 0xffff;
-	r.h.tid = r.h.pid = p->pid;
-	emit(&r.h, ctx);
+	say(&r.h, CS_EV_TITLE, sizeof(r), p->pid, p->pid, h, &p->said, o);
 }
 
-static void read_sched(struct ti_thread *t, uint64_t ts, cs_emit_fn emit, void *ctx)
+static void read_sched(struct ti_thread *t, const struct ti_out *o)
 {
 	struct cs_task_sched r;
 	uint64_t h;
@@ -307,16 +326,7 @@ static void read_sched(struct ti_thread *t, uint64_t ts, cs_emit_fn emit, void *
 	if (cs_proc_sched((pid_t)t->pid, (pid_t)t->tid, &r))
 		return;
 	h = cs_hash_bytes(CS_HASH_SEED, &r, sizeof(r)) | 1;
-	if (h == t->said)
-		return;
-	t->said = h;
-	r.h.ts = ts;
-	r.h.size = sizeof(r);
-	r.h.kind = CS_EV_TASK_SCHED;
-	r.h.cpu = 0xffff;
-	r.h.tid = t->tid;
-	r.h.pid = t->pid;
-	emit(&r.h, ctx);
+	say(&r.h, CS_EV_TASK_SCHED, sizeof(r), t->tid, t->pid, h, &t->said, o);
 }
 
 /* Drop the tasks that are gone, once they are most of what is kept. */
@@ -342,13 +352,14 @@ static void compact(struct cs_taskinfo *ti)
 void cs_taskinfo_read(struct cs_taskinfo *ti, uint64_t now, bool final, uint64_t ts,
 		      cs_emit_fn emit, void *ctx)
 {
+	const struct ti_out o = { ts, emit, ctx };
 	size_t i;
 
 	for (i = 0; i < ti->nprocs; i++)
 		if (!ti->procs[i].gone && due(ti->procs[i].due, now, final))
-			read_title(&ti->procs[i], ts, emit, ctx);
+			read_title(&ti->procs[i], &o);
 	for (i = 0; i < ti->nthrs; i++)
 		if (!ti->thrs[i].gone && due(ti->thrs[i].due, now, final))
-			read_sched(&ti->thrs[i], ts, emit, ctx);
+			read_sched(&ti->thrs[i], &o);
 	compact(ti);
 }
