@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "critpath_show.h"
+#include "findings.h"
 #include "findings_trace.h"
 #include "jsonw.h"
 #include "stacks.h"
@@ -202,7 +203,7 @@ static const char *end_reason(const struct cs_core *c, bool json)
 }
 
 void cs_write_json(FILE *f, const struct cs_core *c, unsigned int ncpus,
-		   const struct cs_target *t)
+		   const struct cs_target *t, const struct cs_findings *fs)
 {
 	struct cs_jsonw w;
 	int i;
@@ -222,7 +223,7 @@ void cs_write_json(FILE *f, const struct cs_core *c, unsigned int ncpus,
 	}
 	if (end_reason(c, true))
 		cs_json_kstr(&w, "end_reason", end_reason(c, true));
-	cs_summary_json(&w, c, ncpus);
+	cs_summary_json_with(&w, c, ncpus, fs);
 	cs_critpath_json(&w, c, t->argv != NULL);
 	cs_json_obj_end(&w);
 }
@@ -263,7 +264,7 @@ static void run_title(char *title, size_t len, const char *cmd, const struct cs_
 
 /* The summary, then after (NULL: nothing), within the default length. */
 static void show_then(const struct cs_core *c, const struct cs_opts *o, unsigned int ncpus,
-		      const char *title, const char *after)
+		      const char *title, const char *after, const struct cs_findings *fs)
 {
 	struct cs_render_opts ro = {
 		.width = cs_term_width(stdout),
@@ -274,19 +275,20 @@ static void show_then(const struct cs_core *c, const struct cs_opts *o, unsigned
 		.view = &o->view,
 		.top = o->top,
 		.after = after,
+		.findings = fs,
 	};
 
 	cs_render(stdout, c, &ro);
 }
 
 void cs_show(const struct cs_core *c, const struct cs_opts *o, unsigned int ncpus,
-	     const char *title)
+	     const char *title, const struct cs_findings *fs)
 {
-	show_then(c, o, ncpus, title, NULL);
+	show_then(c, o, ncpus, title, NULL, fs);
 }
 
 void cs_show_target(const struct cs_core *c, const struct cs_opts *o, unsigned int ncpus,
-		    const struct cs_target *t)
+		    const struct cs_target *t, const struct cs_findings *fs)
 {
 	char title[256], *after = NULL;
 	size_t len = 0;
@@ -307,7 +309,7 @@ void cs_show_target(const struct cs_core *c, const struct cs_opts *o, unsigned i
 				 cs_term_color(stdout, o->color));
 		fclose(path);
 	}
-	show_then(c, o, ncpus, title, after);
+	show_then(c, o, ncpus, title, after, fs);
 	free(after);
 }
 
@@ -339,6 +341,7 @@ int cs_live_finish(struct cs_live *l, const struct cs_opts *o, const struct cs_t
 		   int traced, const char *err, struct cs_core **core)
 {
 	int rc = CS_EXIT_OK, terr;
+	struct cs_findings *fs;
 
 	if (traced) {
 		cs_err("%s", err);
@@ -347,16 +350,18 @@ int cs_live_finish(struct cs_live *l, const struct cs_opts *o, const struct cs_t
 		return CS_EXIT_TARGET;
 	}
 	terr = cs_session_close(&l->s);
+	fs = cs_findings_new(*core, l->ncpus); /* once, for the trace, the terminal and the JSON */
 	/* the critical path's track goes into the trace before the JSON is written, so that
 	 * a trace that fills the disk is removed first and leaves the JSON its room */
 	if (!terr && l->out.trace)
 		terr = cs_critpath_trace(l->out.trace, *core, t->argv != NULL);
 	if (!terr && l->out.trace)
-		terr = cs_findings_trace(l->out.trace, *core, l->ncpus);
+		terr = cs_findings_trace(l->out.trace, *core, l->ncpus, fs);
 	drop_failed_outputs(&l->out, terr);
-	cs_show_target(*core, o, l->ncpus, t);
+	cs_show_target(*core, o, l->ncpus, t, fs);
 	if (l->out.json.f)
-		cs_write_json(l->out.json.f, *core, l->ncpus, t);
+		cs_write_json(l->out.json.f, *core, l->ncpus, t, fs);
+	free(fs);
 	if (l->out.folded.f)
 		cs_stacks_folded(l->out.folded.f, *core);
 	if (l->out.csv.f)

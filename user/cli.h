@@ -13,6 +13,7 @@
 #include "outfile.h"
 
 struct cs_core;
+struct cs_findings;
 struct cs_model_run;
 struct cs_opts;
 struct cs_pf_writer;
@@ -94,15 +95,18 @@ struct cs_target {
 int cs_live_finish(struct cs_live *l, const struct cs_opts *o, const struct cs_target *t,
 		   int traced, const char *err, struct cs_core **core);
 
-/* The terminal view of one core under a title. */
+/*
+ * The terminal view of one core under a title; fs: its findings, computed
+ * once for all of the core's outputs (cs_findings_new; NULL: computed here).
+ */
 void cs_show(const struct cs_core *c, const struct cs_opts *o, unsigned int ncpus,
-	     const char *title);
+	     const char *title, const struct cs_findings *fs);
 /* ... under its target's title: "CMD: exited with status N", "pid N", "every task". */
 void cs_show_target(const struct cs_core *c, const struct cs_opts *o, unsigned int ncpus,
-		    const struct cs_target *t);
-/* The --json document of one traced core, and of the bundled models. */
+		    const struct cs_target *t, const struct cs_findings *fs);
+/* The --json document of one traced core (fs: as cs_show's), and of the bundled models. */
 void cs_write_json(FILE *f, const struct cs_core *c, unsigned int ncpus,
-		   const struct cs_target *t);
+		   const struct cs_target *t, const struct cs_findings *fs);
 void cs_write_models_json(FILE *f, const struct cs_model_run *runs, size_t n,
 			  unsigned int ncpus);
 /* The --csv table of the bundled models' threads (model and work first). */

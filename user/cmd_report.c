@@ -5,7 +5,9 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "cli.h"
+#include "findings.h"
 #include "models.h"
 #include "opts.h"
 #include "pftrace.h"
@@ -55,7 +57,9 @@ static void report_show(struct cs_replay *r, const struct cs_opts *o, unsigned i
 		runs[nm] = r->segs[i]->model;
 		runs[nm].core = r->segs[i]->core;
 		cs_model_title(&runs[nm]);
-		cs_show(runs[nm].core, o, ncpus, runs[nm].title);
+		/* once, for the terminal, the comparison and the JSON */
+		runs[nm].findings = cs_findings_new(runs[nm].core, ncpus);
+		cs_show(runs[nm].core, o, ncpus, runs[nm].title, runs[nm].findings);
 		fputc('\n', stdout);
 		nm++;
 	}
@@ -66,15 +70,20 @@ static void report_show(struct cs_replay *r, const struct cs_opts *o, unsigned i
 			cs_write_models_json(json, runs, nm, ncpus);
 		if (csv)
 			cs_write_models_csv(csv, runs, nm);
+		for (i = 0; i < nm; i++)
+			free(runs[i].findings);
 		return;
 	}
 	for (i = 0; i < r->nsegs; i++) {
 		struct cs_segment *g = r->segs[i];
 		struct cs_target t = { .argv = g->argc ? g->argv : NULL, .pid = g->pid };
 
-		cs_show_target(g->core, o, ncpus, &t);
+		struct cs_findings *fs = cs_findings_new(g->core, ncpus); /* for both */
+
+		cs_show_target(g->core, o, ncpus, &t, fs);
 		if (json && i == r->nsegs - 1)
-			cs_write_json(json, g->core, ncpus, &t);
+			cs_write_json(json, g->core, ncpus, &t, fs);
+		free(fs);
 		if (folded && i == r->nsegs - 1)
 			cs_stacks_folded(folded, g->core);
 		if (csv && i == r->nsegs - 1)

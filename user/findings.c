@@ -825,6 +825,23 @@ void cs_findings_compute(struct cs_findings *out, const struct cs_core *c,
 	cs_view_free(&v);
 }
 
+struct cs_findings *cs_findings_new(const struct cs_core *c, unsigned int ncpus)
+{
+	struct cs_findings_cfg cfg = { .ncpus = ncpus };
+	struct cs_findings *fs = malloc(sizeof(*fs));
+
+	if (fs)
+		cs_findings_compute(fs, c, &cfg);
+	return fs;
+}
+
+const struct cs_findings *cs_findings_get(const struct cs_findings *fs, const struct cs_core *c,
+					  unsigned int ncpus, struct cs_findings **own)
+{
+	*own = fs ? NULL : cs_findings_new(c, ncpus);
+	return fs ? fs : *own;
+}
+
 const struct cs_finding *cs_findings_find(const struct cs_findings *fs, enum cs_finding_kind k,
 					  uint32_t pid)
 {

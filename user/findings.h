@@ -63,6 +63,20 @@ struct cs_findings_cfg {
 void cs_findings_compute(struct cs_findings *out, const struct cs_core *c,
 			 const struct cs_findings_cfg *cfg);
 
+/*
+ * The findings of a finished core (ncpus: as cs_findings_cfg's) in memory
+ * of their own, free() them; NULL without memory. A caller with several
+ * outputs of one core computes them once and hands them to each.
+ */
+struct cs_findings *cs_findings_new(const struct cs_core *c, unsigned int ncpus);
+/*
+ * What an output reads: fs, the findings its caller computed, or when fs
+ * is NULL the core's, computed into *own (free() it after). NULL without
+ * memory (the output then has no findings).
+ */
+const struct cs_findings *cs_findings_get(const struct cs_findings *fs, const struct cs_core *c,
+					  unsigned int ncpus, struct cs_findings **own);
+
 const char *cs_finding_kind_name(enum cs_finding_kind k);
 
 /* The value of a finding's named figure (0 when it has none). */

@@ -42,10 +42,11 @@ static int episodes_trace(struct cs_pf_writer *w, const struct cs_core *c,
 	return ret;
 }
 
-int cs_findings_trace(struct cs_pf_writer *w, const struct cs_core *c, unsigned int ncpus)
+int cs_findings_trace(struct cs_pf_writer *w, const struct cs_core *c, unsigned int ncpus,
+		      const struct cs_findings *findings)
 {
-	struct cs_findings_cfg cfg = { .ncpus = ncpus };
-	struct cs_findings *fs = malloc(sizeof(*fs));
+	struct cs_findings *own;
+	const struct cs_findings *fs = cs_findings_get(findings, c, ncpus, &own);
 	uint64_t begin = cs_core_begin(c), dur = cs_core_duration(c);
 	char name[64], ex[32], tids[96];
 	size_t i;
@@ -53,7 +54,6 @@ int cs_findings_trace(struct cs_pf_writer *w, const struct cs_core *c, unsigned 
 
 	if (!fs)
 		return 0; /* the trace is whole without them */
-	cs_findings_compute(fs, c, &cfg);
 	if (fs->n && dur)
 		ret = cs_pf_track(w, CS_PF_UUID_FINDINGS, "concscope findings");
 	for (i = 0; i < fs->n && dur && !ret; i++) {
@@ -79,6 +79,6 @@ int cs_findings_trace(struct cs_pf_writer *w, const struct cs_core *c, unsigned 
 		if (!ret && fd->kind == CS_FIND_LOOP_BLOCKED && fd->loop)
 			ret = episodes_trace(w, c, fd->loop);
 	}
-	free(fs);
+	free(own);
 	return ret;
 }

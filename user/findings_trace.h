@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include "core.h"
 
+struct cs_findings;
 struct cs_pf_writer;
 
 /*
@@ -12,8 +13,10 @@ struct cs_pf_writer;
  * UI stacks them, the first on top), named "<kind> (<explained>)" with its
  * text, explained_ns and the threads it rests on as arguments; a blocked
  * loop's longest episodes (loop_blocked) as slices at their times on a track
- * "concscope loop episodes". 0 or the writer's error.
+ * "concscope loop episodes". fs: the core's findings (NULL: computed here).
+ * 0 or the writer's error.
  */
-int cs_findings_trace(struct cs_pf_writer *w, const struct cs_core *c, unsigned int ncpus);
+int cs_findings_trace(struct cs_pf_writer *w, const struct cs_core *c, unsigned int ncpus,
+		      const struct cs_findings *fs);
 
 #endif

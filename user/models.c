@@ -166,8 +166,8 @@ static uint64_t other_cpu(const struct cs_core *c)
 /* Why a run used about one CPU at a time, from its findings and their figures. */
 static void why_single(char *buf, size_t len, const struct cs_model_run *r, unsigned int ncpus)
 {
-	struct cs_findings_cfg cfg = { .ncpus = ncpus };
-	struct cs_findings *fs = malloc(sizeof(*fs));
+	struct cs_findings *own;
+	const struct cs_findings *fs = cs_findings_get(r->findings, r->core, ncpus, &own);
 	const struct cs_finding *f;
 	struct cs_totals t;
 	uint64_t other = other_cpu(r->core);
@@ -176,7 +176,6 @@ static void why_single(char *buf, size_t len, const struct cs_model_run *r, unsi
 	snprintf(buf, len, "its threads ran one at a time");
 	if (!fs)
 		return;
-	cs_findings_compute(fs, r->core, &cfg);
 	cs_core_totals(r->core, &t);
 	if ((f = cs_findings_find(fs, CS_FIND_SERIALIZED, 0)) && f->lock) {
 		snprintf(buf, len, "its threads queued on one lock, %s",
@@ -190,7 +189,7 @@ static void why_single(char *buf, size_t len, const struct cs_model_run *r, unsi
 		   cs_finding_fig(f, "threads_doing_95pct_cpu") == 1) {
 		snprintf(buf, len, "one thread did the work");
 	}
-	free(fs);
+	free(own);
 }
 
 /* Which models used several CPUs, and which could not, and why (from their findings). */
@@ -277,16 +276,18 @@ static void find_io(FILE *f, const struct cs_model_run *runs, const struct figur
 static void find_async_loop(FILE *f, const struct cs_model_run *runs, size_t n,
 			    unsigned int ncpus)
 {
-	struct cs_findings_cfg cfg = { .ncpus = ncpus };
-	struct cs_findings *fs = malloc(sizeof(*fs));
+	struct cs_findings *own;
+	const struct cs_findings *fs;
 	const struct cs_finding *lb, *sh;
 	size_t i;
 	char th[16];
 
-	for (i = 0; fs && i < n; i++) {
+	for (i = 0; i < n; i++) {
 		if (strcmp(runs[i].model, "async") || !runs[i].core)
 			continue;
-		cs_findings_compute(fs, runs[i].core, &cfg);
+		fs = cs_findings_get(runs[i].findings, runs[i].core, ncpus, &own);
+		if (!fs)
+			break;
 		cs_fmt_ns(th, sizeof(th), cs_ep_threshold(runs[i].core));
 		sh = cs_findings_find(fs, CS_FIND_SHAPE, 0);
 		if ((lb = cs_findings_find(fs, CS_FIND_LOOP_BLOCKED, 0)))
@@ -298,8 +299,8 @@ static void find_async_loop(FILE *f, const struct cs_model_run *runs, size_t n,
 		else
 			fprintf(f, "- %s work: async's loop was never held up %s or more outside its "
 				"event wait.\n", runs[i].work, th);
+		free(own);
 	}
-	free(fs);
 }
 
 static void find_fastest(FILE *f, const struct cs_model_run *runs, const struct figures *fg,
@@ -386,7 +387,7 @@ void cs_models_json(struct cs_jsonw *w, const struct cs_model_run *runs, size_t 
 		cs_json_bool(w, runs[i].ok);
 		cs_json_ku64(w, "wall_ns", cs_core_duration(runs[i].core));
 		cs_json_ku64(w, "cpu_ns", t.ns[CS_ST_RUNNING]);
-		cs_summary_json(w, runs[i].core, ncpus);
+		cs_summary_json_with(w, runs[i].core, ncpus, runs[i].findings);
 		cs_json_obj_end(w);
 	}
 	cs_json_arr_end(w);

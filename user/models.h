@@ -12,6 +12,8 @@
 #include "core.h"
 #include "jsonw.h"
 
+struct cs_findings;
+
 #define CS_MAX_JOBS 16
 
 struct cs_models_cfg {
@@ -28,6 +30,8 @@ struct cs_model_run {
 	struct cs_core *core;
 	int status;          /* the workload's wait status */
 	bool ok;             /* it exited 0 (its own check of the result passed) */
+	struct cs_findings *findings; /* core's, computed once for its outputs (its
+					 owner frees them), or NULL: each computes them */
 	char title[128];
 };
 

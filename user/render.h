@@ -8,6 +8,8 @@
 #include "core.h"
 #include "summary.h"
 
+struct cs_findings;
+
 struct cs_render_opts {
 	unsigned int width;     /* columns; at least 80 */
 	bool color;
@@ -20,6 +22,8 @@ struct cs_render_opts {
 				   processes, as many as fit CS_SUMMARY_LINES of many */
 	const char *after;      /* printed at the end (the critical path), counted in
 				   CS_SUMMARY_LINES; NULL: none */
+	const struct cs_findings *findings; /* the core's, computed by the caller once for
+					       all its outputs; NULL: computed here */
 };
 
 /* The default summary of many processes (grouped by program) fits in this many lines

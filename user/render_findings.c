@@ -80,14 +80,13 @@ static void episodes(FILE *f, const struct cs_core *c, const struct cs_thread *t
 
 void cs_render_findings(FILE *f, const struct cs_core *c, const struct cs_render_opts *o)
 {
-	struct cs_findings_cfg cfg = { .ncpus = o->ncpus };
-	struct cs_findings *fs = malloc(sizeof(*fs));
+	struct cs_findings *own;
+	const struct cs_findings *fs = cs_findings_get(o->findings, c, o->ncpus, &own);
 	char ex[16];
 	size_t i;
 
 	if (!fs)
 		return;
-	cs_findings_compute(fs, c, &cfg);
 	if (fs->n)
 		fprintf(f, "\n%sfindings%s (ranked by the time each explains)\n",
 			o->color ? "\033[1m" : "", o->color ? "\033[0m" : "");
@@ -108,7 +107,7 @@ void cs_render_findings(FILE *f, const struct cs_core *c, const struct cs_render
 		if (fd->kind == CS_FIND_LOOP_BLOCKED && fd->loop && fd->loop->loop)
 			episodes(f, c, fd->loop, o->width);
 	}
-	free(fs);
+	free(own);
 }
 
 /* The profile's time by threads running, and by threads ready (0, 1, 2, 3 or more); the top k. */

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
+#include "findings.h"
 #include "models.h"
 #include "opts.h"
 #include "render.h"
@@ -186,7 +187,9 @@ static int trace_models(struct cs_live *l, const struct cs_opts *o,
 			break;
 		}
 		cs_model_title(&runs[i]);
-		cs_show(runs[i].core, o, l->ncpus, runs[i].title);
+		/* once, for the terminal, the comparison and the JSON */
+		runs[i].findings = runs[i].core ? cs_findings_new(runs[i].core, l->ncpus) : NULL;
+		cs_show(runs[i].core, o, l->ncpus, runs[i].title, runs[i].findings);
 		fputc('\n', stdout);
 		fflush(stdout);
 		*failed |= !runs[i].ok;
@@ -227,8 +230,10 @@ int cs_run_models(const struct cs_opts *o)
 	if (live.out.csv.f)
 		cs_write_models_csv(live.out.csv.f, runs, (size_t)n);
 	close_outputs(&live.out, true, &rc);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		cs_core_free(&runs[i].core);
+		free(runs[i].findings);
+	}
 	if (failed)
 		cs_err("a workload failed its own check of the result (see its output above)");
 	return rc ? rc : failed ? CS_EXIT_FAIL : CS_EXIT_OK;

@@ -541,7 +541,15 @@ static void loss_json(struct cs_jsonw *w, const struct cs_core *c)
 
 void cs_summary_json(struct cs_jsonw *w, const struct cs_core *c, unsigned int ncpus)
 {
+	cs_summary_json_with(w, c, ncpus, NULL);
+}
+
+void cs_summary_json_with(struct cs_jsonw *w, const struct cs_core *c, unsigned int ncpus,
+			  const struct cs_findings *findings)
+{
 	const struct cs_core_stats *st = cs_core_stats(c);
+	struct cs_findings *own;
+	const struct cs_findings *fs = cs_findings_get(findings, c, ncpus, &own);
 	struct cs_totals tot;
 	struct cs_view v;
 	size_t i, j;
@@ -558,16 +566,9 @@ void cs_summary_json(struct cs_jsonw *w, const struct cs_core *c, unsigned int n
 	cs_profile_json(w, c, ncpus);
 	cs_other_cpu_json(w, c);
 	cs_system_json(w, c);
-	{
-		struct cs_findings_cfg fc = { .ncpus = ncpus };
-		struct cs_findings *fs = malloc(sizeof(*fs));
-
-		if (fs) {
-			cs_findings_compute(fs, c, &fc);
-			cs_findings_json(w, c, fs);
-			free(fs);
-		}
-	}
+	if (fs)
+		cs_findings_json(w, c, fs);
+	free(own);
 	cs_json_key(w, "processes");
 	cs_json_arr_begin(w);
 	if (!cs_view_build(&v, c)) {

@@ -11,6 +11,8 @@
 #include "core.h"
 #include "jsonw.h"
 
+struct cs_findings;
+
 struct cs_proc_view {
 	uint32_t pid;
 	const char *comm;
@@ -83,6 +85,9 @@ void cs_json_state_ns(struct cs_jsonw *w, const uint64_t ns[CS_NACC]);
  * duration_ns, ncpus, events, lost_events, totals, processes.
  */
 void cs_summary_json(struct cs_jsonw *w, const struct cs_core *c, unsigned int ncpus);
+/* ... with its findings computed by the caller (NULL: computed here). */
+void cs_summary_json_with(struct cs_jsonw *w, const struct cs_core *c, unsigned int ncpus,
+			  const struct cs_findings *fs);
 void cs_totals_json(struct cs_jsonw *w, const struct cs_totals *t);
 /*
  * One CSV row per thread (header first): pid, tid, comm, title, the time in
