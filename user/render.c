@@ -257,8 +257,12 @@ static void line_end(FILE *f, struct line *l)
 	fprintf(f, "%s%s\n", l->buf, l->cut ? " ..." : "");
 }
 
+/*
+ * "CPU held by: worker/12 41.2ms, idle/0 3.1ms" (by ns), or "woken by:
+ * mutexhot/12 x40, timer x3" (by count; interrupt sources by name).
+ */
 static void topk_line(FILE *f, const struct cs_core *c, const char *what,
-		      const struct cs_topk *tk, bool ns, const char *zero, unsigned int width)
+		      const struct cs_topk *tk, bool ns, unsigned int width)
 {
 	struct cs_topk_ent e[CS_TOPK];
 	unsigned int i, n = cs_topk_sorted(tk, e);
@@ -269,15 +273,19 @@ static void topk_line(FILE *f, const struct cs_core *c, const char *what,
 		return;
 	line_start(&l, width, what);
 	for (i = 0; i < n; i++) {
-		const char *comm = e[i].key ? cs_core_comm(c, (uint32_t)e[i].key) : zero;
+		bool task;
+		const char *label = cs_waker_label(c, e[i].key, &task);
 
 		if (ns) {
 			cs_fmt_ns(buf, sizeof(buf), e[i].ns);
-			line_item(&l, "%s %s/%llu %s", i ? "," : "", comm ? comm : "?",
+			line_item(&l, "%s %s/%llu %s", i ? "," : "", label,
 				  (unsigned long long)e[i].key, buf);
-		} else {
-			line_item(&l, "%s %s/%llu x%llu", i ? "," : "", comm ? comm : "?",
+		} else if (task) {
+			line_item(&l, "%s %s/%llu x%llu", i ? "," : "", label,
 				  (unsigned long long)e[i].key, (unsigned long long)e[i].count);
+		} else {
+			line_item(&l, "%s %s x%llu", i ? "," : "", label,
+				  (unsigned long long)e[i].count);
 		}
 	}
 	line_end(f, &l);
@@ -331,31 +339,6 @@ static void lockwait_line(FILE *f, const struct cs_core *c, const struct cs_thre
 		ln.cut = false; /* the lock itself is always shown; a releaser that does not fit is not */
 		line_end(f, &ln);
 	}
-}
-
-/* "woken by: mutexhot/12 x40, timer x3" (interrupt sources by name) */
-static void waker_line(FILE *f, const struct cs_core *c, const struct cs_thread *t,
-		       unsigned int width)
-{
-	struct cs_topk_ent e[CS_TOPK];
-	unsigned int i, n = cs_topk_sorted(&t->wakers, e);
-	struct line l;
-
-	if (!n)
-		return;
-	line_start(&l, width, "woken by");
-	for (i = 0; i < n; i++) {
-		bool task;
-		const char *label = cs_waker_label(c, e[i].key, &task);
-
-		if (task)
-			line_item(&l, "%s %s/%llu x%llu", i ? "," : "", label,
-				  (unsigned long long)e[i].key, (unsigned long long)e[i].count);
-		else
-			line_item(&l, "%s %s x%llu", i ? "," : "", label,
-				  (unsigned long long)e[i].count);
-	}
-	line_end(f, &l);
 }
 
 /* The kernel's own figures beside ours, and time nobody traced. */
@@ -416,8 +399,8 @@ static void thread_row(FILE *f, const struct cs_core *c, const struct cs_thread 
 	blocked_line(f, t, width);
 	lockwait_line(f, c, t, width);
 	cs_stacks_render_thread(f, c, t, width);
-	waker_line(f, c, t, width);
-	topk_line(f, c, "CPU held by", &t->holders, true, "idle", width);
+	topk_line(f, c, "woken by", &t->wakers, false, width);
+	topk_line(f, c, "CPU held by", &t->holders, true, width);
 	kernel_line(f, t);
 }
 
