@@ -79,12 +79,7 @@ void cs_groups_free(struct cs_groups *gs)
 
 static uint64_t group_key(const struct cs_group *g, enum cs_sort_key k)
 {
-	switch (k) {
-	case CS_SORT_READY: return g->totals.ns[CS_ST_READY];
-	case CS_SORT_LOCK: return g->totals.ns[CS_ST_LOCK];
-	case CS_SORT_SWITCHES: return g->totals.nvcsw + g->totals.nivcsw;
-	default: return g->totals.ns[CS_ST_RUNNING];
-	}
+	return cs_sort_value(k, g->totals.ns, g->totals.nvcsw + g->totals.nivcsw);
 }
 
 static int by_key(const void *a, const void *b, void *arg)

@@ -718,14 +718,9 @@ static int procs_by_cpu(const void *a, const void *b, void *arg)
 {
 	const struct cs_proc_view *x = a, *y = b;
 	enum cs_sort_key k = *(const enum cs_sort_key *)arg;
-	uint64_t kx, ky;
+	uint64_t kx = cs_sort_value(k, x->totals.ns, x->totals.nvcsw + x->totals.nivcsw);
+	uint64_t ky = cs_sort_value(k, y->totals.ns, y->totals.nvcsw + y->totals.nivcsw);
 
-	kx = k == CS_SORT_READY ? x->totals.ns[CS_ST_READY] : k == CS_SORT_LOCK ?
-	     x->totals.ns[CS_ST_LOCK] : k == CS_SORT_SWITCHES ? x->totals.nvcsw + x->totals.nivcsw :
-	     x->totals.ns[CS_ST_RUNNING];
-	ky = k == CS_SORT_READY ? y->totals.ns[CS_ST_READY] : k == CS_SORT_LOCK ?
-	     y->totals.ns[CS_ST_LOCK] : k == CS_SORT_SWITCHES ? y->totals.nvcsw + y->totals.nivcsw :
-	     y->totals.ns[CS_ST_RUNNING];
 	if (kx != ky)
 		return kx < ky ? 1 : -1;
 	return (x->pid > y->pid) - (x->pid < y->pid);

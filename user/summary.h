@@ -59,6 +59,12 @@ bool cs_view_has_tid(const struct cs_view *v, uint32_t tid);
 bool cs_view_has_pid(const struct cs_view *v, uint32_t pid);
 /* The key a --sort name gives; -EINVAL for none. */
 int cs_sort_parse(const char *name, enum cs_sort_key *key);
+/*
+ * What --sort orders by, most first, of a thread's, process's or program's
+ * time in each state and switches: tid (where an order by amount is still
+ * needed, the busiest processes and programs) by CPU time.
+ */
+uint64_t cs_sort_value(enum cs_sort_key k, const uint64_t ns[CS_NACC], uint64_t switches);
 /* Counts of processes and threads seen in a core's window (0 and 0 without memory). */
 void cs_core_shape(const struct cs_core *c, size_t *nprocs, size_t *nthreads);
 

@@ -61,15 +61,13 @@ static bool shown(const struct cs_view_opts *o, const struct cs_proc_view *p,
 	       (!o->ncomms || comm_matches(o, t->comm) || comm_matches(o, p->comm));
 }
 
-/* What --sort orders by, most first: a thread's (or a process's) counts. */
-static uint64_t key_of(enum cs_sort_key k, const uint64_t ns[CS_NACC], uint64_t switches)
+uint64_t cs_sort_value(enum cs_sort_key k, const uint64_t ns[CS_NACC], uint64_t switches)
 {
 	switch (k) {
-	case CS_SORT_CPU: return ns[CS_ST_RUNNING];
 	case CS_SORT_READY: return ns[CS_ST_READY];
 	case CS_SORT_LOCK: return ns[CS_ST_LOCK];
 	case CS_SORT_SWITCHES: return switches;
-	default: return 0;
+	default: return ns[CS_ST_RUNNING];
 	}
 }
 
@@ -86,8 +84,8 @@ static int threads_by_key(const void *a, const void *b, void *arg)
 	const struct cs_thread *y = *(const struct cs_thread *const *)b;
 	enum cs_sort_key k = *(const enum cs_sort_key *)arg;
 
-	return by_key_desc(key_of(k, x->ns, x->nvcsw + x->nivcsw),
-			   key_of(k, y->ns, y->nvcsw + y->nivcsw), x->tid, y->tid);
+	return by_key_desc(cs_sort_value(k, x->ns, x->nvcsw + x->nivcsw),
+			   cs_sort_value(k, y->ns, y->nvcsw + y->nivcsw), x->tid, y->tid);
 }
 
 static int procs_by_key(const void *a, const void *b, void *arg)
@@ -95,8 +93,8 @@ static int procs_by_key(const void *a, const void *b, void *arg)
 	const struct cs_proc_view *x = a, *y = b;
 	enum cs_sort_key k = *(const enum cs_sort_key *)arg;
 
-	return by_key_desc(key_of(k, x->totals.ns, x->totals.nvcsw + x->totals.nivcsw),
-			   key_of(k, y->totals.ns, y->totals.nvcsw + y->totals.nivcsw), x->pid,
+	return by_key_desc(cs_sort_value(k, x->totals.ns, x->totals.nvcsw + x->totals.nivcsw),
+			   cs_sort_value(k, y->totals.ns, y->totals.nvcsw + y->totals.nivcsw), x->pid,
 			   y->pid);
 }
 
@@ -122,7 +120,7 @@ void cs_view_shape(struct cs_view *v, const struct cs_view_opts *o)
 	}
 	v->nprocs = np;
 	v->nthreads = k;
-	if (o->sort == CS_SORT_TID)
+	if (o->sort == CS_SORT_TID) /* the view's order already */
 		return;
 	for (i = 0; i < v->nprocs; i++)
 		qsort_r(v->procs[i].threads, v->procs[i].nthreads, sizeof(*v->all), threads_by_key,
