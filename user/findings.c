@@ -716,9 +716,10 @@ static size_t wake_pairs(const struct cs_core *c, struct pair *pairs, size_t max
 		*total += t->wakeups;
 		for (e = 0; e < t->wakers.n && n < max; e++) {
 			uint64_t key = t->wakers.e[e].key;
+			bool task; /* a thread: not idle, not an interrupt */
 
-			if (!key || key >= CS_REL_TIMEOUT || !cs_core_find(c, (uint32_t)key) ||
-			    key == t->tid)
+			cs_waker_label(c, key, &task);
+			if (!task || !cs_core_find(c, (uint32_t)key) || key == t->tid)
 				continue;
 			pairs[n++] = (struct pair){ (uint32_t)key, t->tid, t->wakers.e[e].count,
 						    t->lat.count ? t->lat.sum / t->lat.count : 0 };

@@ -165,7 +165,7 @@ void cs_render_profile(FILE *f, const struct cs_core *c, const struct cs_render_
 	for (k = 0; k <= top; k++) {
 		unsigned int n = (unsigned int)((run[k] * bar + dur / 2) / dur);
 
-		fprintf(f, "  %2u running  %s", k, o->color ? "\033[32m" : "");
+		fprintf(f, "  %2u running  %s", k, o->color ? cs_cell_color[CS_ST_RUNNING] : "");
 		for (r = 0; r < bar; r++)
 			fputs(r < n ? "#" : (o->color ? "" : "."), f);
 		fprintf(f, "%s%*s %5.1f%%\n", o->color ? "\033[0m" : "", o->color ? (int)(bar - n) : 0,

@@ -126,9 +126,9 @@ static uint64_t cell_of(const struct cs_core *c, const struct cs_view *v, const 
 /* On a terminal: running green, ready yellow, blocked dim, as in the thread lanes. */
 static void put_cell(FILE *f, char ch, bool ready_strip, bool color, const char **prev)
 {
-	const char *esc = ch == '+' || (ready_strip && ch != '.') ? "\033[33m" :
-			  (ch >= '1' && ch <= '9') || ch == '*' ? "\033[32m" :
-			  ch == '.' || ch == ':' ? "\033[2m" : "\033[0m";
+	const char *esc = ch == '+' || (ready_strip && ch != '.') ? cs_cell_color[CS_ST_READY] :
+			  (ch >= '1' && ch <= '9') || ch == '*' ? cs_cell_color[CS_ST_RUNNING] :
+			  ch == '.' || ch == ':' ? cs_cell_color[CS_ST_SLEEP] : "\033[0m";
 
 	if (color && esc != *prev)
 		fputs(esc, f);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,12 @@ const char *cs_policy_name(unsigned int policy)
 	return policy < sizeof(names) / sizeof(names[0]) ? names[policy] : "?";
 }
 
+/* A real-time policy: its priority, not its nice value, is what counts. */
+static bool rt_policy(const struct cs_thread *t)
+{
+	return t->policy == SCHED_FIFO || t->policy == SCHED_RR;
+}
+
 void cs_sched_mark(const struct cs_thread *t, char *buf, size_t len)
 {
 	static const char *const marks[] = { "", "FIFO", "RR", "BATCH", "ISO", "IDLE", "DL" };
@@ -37,7 +44,7 @@ void cs_sched_mark(const struct cs_thread *t, char *buf, size_t len)
 	*buf = 0;
 	if (!t->sched_known)
 		return;
-	if (t->policy == 1 || t->policy == 2) /* FIFO, RR: their priority says it all */
+	if (rt_policy(t)) /* FIFO, RR: their priority says it all */
 		snprintf(buf, len, "%s/%u", m, t->rt_priority);
 	else if (t->nice && t->policy != 6)
 		snprintf(buf, len, "%s%snice %d", m, *m ? " " : "", t->nice);
@@ -248,7 +255,7 @@ static void thread_json(struct cs_jsonw *w, const struct cs_core *c, const struc
 	if (t->sched_known) {
 		cs_json_kstr(w, "policy", cs_policy_name(t->policy));
 		cs_json_ki64(w, "nice", t->nice);
-		if (t->policy == 1 || t->policy == 2)
+		if (rt_policy(t))
 			cs_json_ku64(w, "rt_priority", t->rt_priority);
 		cs_json_kstr(w, "cgroup", t->cgroup);
 	}
@@ -434,7 +441,7 @@ static void csv_thread(FILE *f, const struct cs_core *c, const struct cs_thread 
 		(unsigned long long)t->wakeups);
 	if (t->sched_known) {
 		fprintf(f, "%s,%d,", cs_policy_name(t->policy), t->nice);
-		if (t->policy == 1 || t->policy == 2)
+		if (rt_policy(t))
 			fprintf(f, "%u", t->rt_priority);
 		fputc(',', f);
 		csv_str(f, t->cgroup);
